@@ -1,0 +1,100 @@
+{#-
+  One row per account and month in which it had MRR at the start or at the end: MRR at the end of
+  the previous month (at that month's rates, `mrr_start`, and restated at this month's rates),
+  MRR at the end of this month, and the movement that explains the difference (metrics.md).
+-#}
+with
+
+months as (
+    select month
+    from {{ ref('int_reporting_months') }}
+),
+
+subscription_mrr as (
+    select * from {{ ref('int_subscription_mrr_monthly') }}
+),
+
+fx as (
+    select
+        month,
+        currency,
+        rate
+    from {{ ref('int_fx_rates_monthly') }}
+),
+
+account_month_end as (
+    select
+        subscription_mrr.account_id,
+        subscription_mrr.month,
+        sum(subscription_mrr.mrr_native * own_month.rate) as mrr,
+        -- The same MRR valued at the next month's rates, for the next month's bridge.
+        sum(subscription_mrr.mrr_native * next_month.rate) as mrr_at_next_month_rates
+    from subscription_mrr
+    left join fx as own_month
+        on subscription_mrr.month = own_month.month
+        and subscription_mrr.currency = own_month.currency
+    left join fx as next_month
+        on (subscription_mrr.month + interval 1 month)::date = next_month.month
+        and subscription_mrr.currency = next_month.currency
+    group by subscription_mrr.account_id, subscription_mrr.month
+),
+
+paired as (
+    select
+        coalesce(month_end.account_id, previous.account_id) as account_id,
+        coalesce(month_end.month, (previous.month + interval 1 month)::date) as month,
+        coalesce(previous.mrr, 0) as mrr_start,
+        coalesce(previous.mrr_at_next_month_rates, 0) as mrr_start_restated,
+        coalesce(month_end.mrr, 0) as mrr_end
+    from account_month_end as month_end
+    full outer join account_month_end as previous
+        on month_end.account_id = previous.account_id
+        and month_end.month = (previous.month + interval 1 month)::date
+),
+
+with_history as (
+    select
+        paired.*,
+        coalesce(
+            bool_or(paired.mrr_end > 0) over (
+                partition by paired.account_id
+                order by paired.month
+                rows between unbounded preceding and 1 preceding
+            ),
+            false
+        ) as was_paying_customer_before
+    from paired
+    inner join months
+        on paired.month = months.month
+),
+
+classified as (
+    select
+        account_id,
+        month,
+        mrr_start,
+        mrr_start_restated - mrr_start as fx_adjustment,
+        mrr_start_restated,
+        mrr_end,
+        case
+            when mrr_start_restated = 0 and mrr_end > 0 and was_paying_customer_before then 'reactivation'
+            when mrr_start_restated = 0 and mrr_end > 0 then 'new'
+            when mrr_start_restated > 0 and mrr_end = 0 then 'churned'
+            when mrr_end > mrr_start_restated then 'expansion'
+            when mrr_end < mrr_start_restated then 'contraction'
+            else 'unchanged'
+        end as movement
+    from with_history
+)
+
+select
+    *,
+    case movement
+        when 'new' then mrr_end
+        when 'reactivation' then mrr_end
+        when 'churned' then mrr_start_restated
+        when 'expansion' then mrr_end - mrr_start_restated
+        when 'contraction' then mrr_start_restated - mrr_end
+        else 0
+    end as movement_amount
+from classified

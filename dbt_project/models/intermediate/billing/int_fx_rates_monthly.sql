@@ -1,0 +1,77 @@
+{#-
+  The rate that converts each currency in each reporting month: the latest rate on or before the
+  month's last day. Every currency gets a row from the first month it is used in, so a missing rate
+  shows up as a NULL `rate` (and fails the quality gate) instead of silently dropping money.
+-#}
+with
+
+months as (
+    select
+        month,
+        month_last_day
+    from {{ ref('int_reporting_months') }}
+),
+
+rates as (
+    select
+        rate_date,
+        currency,
+        rate
+    from {{ ref('stg_billing__fx_rates') }}
+),
+
+currency_uses as (
+    select currency, date_trunc('month', issued_at)::date as used_in_month
+    from {{ ref('stg_billing__invoices') }}
+    union all
+    select currency, date_trunc('month', service_period_start)::date
+    from {{ ref('stg_billing__invoices') }}
+    where service_period_start is not null
+    union all
+    select currency, cost_month
+    from {{ ref('stg_finance__costs') }}
+),
+
+currencies as (
+    select
+        currency,
+        min(used_in_month) as first_used_month
+    from currency_uses
+    where currency <> '{{ var("reporting_currency") }}'
+    group by currency
+),
+
+month_currencies as (
+    select
+        months.month,
+        months.month_last_day,
+        currencies.currency
+    from months
+    inner join currencies
+        on months.month >= date_trunc('month', currencies.first_used_month)
+),
+
+converted as (
+    select
+        month_currencies.month,
+        month_currencies.currency,
+        rates.rate,
+        rates.rate_date
+    from month_currencies
+    asof left join rates
+        on month_currencies.currency = rates.currency
+        and month_currencies.month_last_day >= rates.rate_date
+),
+
+reporting_currency as (
+    select
+        month,
+        '{{ var("reporting_currency") }}' as currency,
+        1.0::double as rate,
+        null::date as rate_date
+    from months
+)
+
+select * from converted
+union all
+select * from reporting_currency

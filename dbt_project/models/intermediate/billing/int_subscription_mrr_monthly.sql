@@ -1,0 +1,75 @@
+{#-
+  MRR of each subscription at each month end, in the invoice currency: the revenue of the covering
+  paid/open subscription invoice with the latest service_period_start (ties: latest issued_at, then
+  largest invoice_id), divided by the billing interval in months. Trialing subscriptions and
+  zero-revenue invoices add nothing.
+-#}
+with
+
+months as (
+    select
+        month,
+        measured_before
+    from {{ ref('int_reporting_months') }}
+),
+
+subscriptions as (
+    select
+        subscription_id,
+        account_id,
+        billing_interval
+    from {{ ref('stg_billing__subscriptions') }}
+    where status <> 'trialing'
+),
+
+subscription_invoices as (
+    select
+        invoice_id,
+        subscription_id,
+        currency,
+        revenue,
+        issued_at,
+        service_period_start,
+        service_period_end
+    from {{ ref('stg_billing__invoices') }}
+    where invoice_type = 'subscription'
+        and status in ('paid', 'open')
+),
+
+covering as (
+    select
+        subscription_invoices.*,
+        months.month
+    from subscription_invoices
+    inner join months
+        -- Covers the instant just before `measured_before`: start <= t < end.
+        on subscription_invoices.service_period_start < months.measured_before
+        and subscription_invoices.service_period_end >= months.measured_before
+    qualify row_number() over (
+        partition by subscription_invoices.subscription_id, months.month
+        order by
+            subscription_invoices.service_period_start desc,
+            subscription_invoices.issued_at desc,
+            subscription_invoices.invoice_id desc
+    ) = 1
+),
+
+subscription_mrr as (
+    select
+        covering.subscription_id,
+        subscriptions.account_id,
+        covering.month,
+        covering.invoice_id,
+        covering.currency,
+        covering.revenue / case subscriptions.billing_interval
+            when 'month' then 1
+            when 'quarter' then 3
+            when 'year' then 12
+        end as mrr_native
+    from covering
+    inner join subscriptions
+        on covering.subscription_id = subscriptions.subscription_id
+)
+
+select * from subscription_mrr
+where mrr_native > 0

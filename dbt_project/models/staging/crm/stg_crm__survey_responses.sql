@@ -1,0 +1,23 @@
+with
+
+source as (
+    {{ latest_version(source('crm', 'survey_responses'), 'response_id') }}
+),
+
+renamed as (
+    select
+        response_id,
+        account_id,
+        survey_type,
+        score,
+        scale_min,
+        scale_max,
+        ticket_id,
+        channel,
+        submitted_at,
+        comment,
+        updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,23 @@
+with
+
+source as (
+    {{ latest_version(source('helpdesk', 'tickets'), 'ticket_id', has_is_deleted=true) }}
+),
+
+renamed as (
+    select
+        ticket_id,
+        account_id,
+        channel,
+        priority,
+        category,
+        subject,
+        status,
+        merged_into_ticket_id,
+        assignee_id,
+        created_at,
+        updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,191 @@
+"""The raw layer of the warehouse: landing checked extract rows with their lineage.
+
+Every entity lands in `raw_<source>.<entity>` with its contract columns typed, any unknown columns
+kept as JSON in `_extra_columns`, and the lineage of each row (`_source_file`, `_extract_date`,
+`_row_number`). Rows that broke the contract go to `ingest.quarantined_rows` instead, and
+`ingest.extract_files` remembers which delivery of each file was landed, so a re-run lands nothing
+twice and a re-delivered file replaces its earlier delivery in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from orchestration import settings
+from orchestration.lib.contracts import DUCKDB_TYPES, ENTITIES, Column, Entity
+
+EXTRACT_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\.(?P<ext>csv|csv\.gz|jsonl|parquet)$")
+LINEAGE_COLUMNS = {
+    "_extra_columns": "JSON",
+    "_source_file": "VARCHAR NOT NULL",
+    "_extract_date": "DATE NOT NULL",
+    "_row_number": "BIGINT NOT NULL",
+    "_loaded_at": "TIMESTAMP NOT NULL",
+}
+
+
+class ExtractNameError(Exception):
+    """A file in an entity folder whose name is not `<YYYY-MM-DD>.<csv|csv.gz|jsonl|parquet>`."""
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    path: Path
+    relative_path: str
+    extract_date: date
+
+    @property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+def connect(db_path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    db_path = db_path or settings.paths().warehouse_db
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit()}'")
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Creates the raw and ingest tables if they are missing (idempotent)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS ingest")
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS ingest.extract_files (
+            entity VARCHAR NOT NULL,
+            source_file VARCHAR PRIMARY KEY,
+            extract_date DATE NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            rows_read BIGINT NOT NULL,
+            rows_landed BIGINT NOT NULL,
+            rows_quarantined BIGINT NOT NULL,
+            loaded_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS ingest.quarantined_rows (
+            entity VARCHAR NOT NULL,
+            source_file VARCHAR NOT NULL,
+            extract_date DATE NOT NULL,
+            row_number BIGINT NOT NULL,
+            column_name VARCHAR,
+            reason VARCHAR NOT NULL,
+            value VARCHAR,
+            quarantined_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    for entity in ENTITIES:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {entity.raw_schema}")
+        columns = [f"{c.name} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
+        columns += [f"{name} {type_}" for name, type_ in LINEAGE_COLUMNS.items()]
+        con.execute(f"CREATE TABLE IF NOT EXISTS {entity.raw_schema}.{entity.name} ({', '.join(columns)})")
+
+
+def discover_extracts(entity: Entity, extracts_dir: Path | None = None) -> list[ExtractFile]:
+    """The entity's extract files, oldest extract date first."""
+    extracts_dir = extracts_dir or settings.paths().extracts_dir
+    folder = extracts_dir / entity.source / entity.name
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        match = EXTRACT_NAME.match(path.name)
+        if not match:
+            raise ExtractNameError(
+                f"{path}: file name must be <YYYY-MM-DD>.<csv|csv.gz|jsonl|parquet> (extracts.md)"
+            )
+        try:
+            extract_date = date.fromisoformat(match["date"])
+        except ValueError as error:
+            raise ExtractNameError(f"{path}: {match['date']} is not a calendar date ({error})") from None
+        files.append(ExtractFile(path, path.relative_to(extracts_dir).as_posix(), extract_date))
+    return sorted(files, key=lambda f: (f.extract_date, f.relative_path))
+
+
+def landed_sha256(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> str | None:
+    row = con.execute(
+        "SELECT sha256 FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _cast(column: Column) -> str:
+    name = f'"{column.name}"'
+    if column.type == "timestamp":
+        # Offsets are converted to UTC; a naive timestamp is UTC already (session TimeZone).
+        return f"timezone('UTC', CAST({name} AS TIMESTAMPTZ))"
+    if column.type == "boolean":
+        return f"CAST(lower({name}) AS BOOLEAN)"
+    return f"CAST({name} AS {DUCKDB_TYPES[column.type]})"
+
+
+def _extra_columns_json(extra: list[str]) -> str:
+    if not extra:
+        return "NULL"
+    pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', \"{c}\"" for c in extra)
+    return f"json_object({pairs})"
+
+
+def land_extract(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extract: ExtractFile,
+    sha256: str,
+    accepted: pd.DataFrame,
+    rejected: pd.DataFrame,
+    rows_read: int,
+) -> None:
+    """Replaces whatever an earlier delivery of this file landed, atomically."""
+    extra = [c for c in accepted.columns if c not in entity.column_names and c != "_row_number"]
+    select_list = ", ".join(
+        [_cast(c) for c in entity.columns]
+        + [_extra_columns_json(extra), "?", "CAST(? AS DATE)", "_row_number", "now()::TIMESTAMP"]
+    )
+    target = f"{entity.raw_schema}.{entity.name}"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {target} WHERE _source_file = ?", [extract.relative_path])
+        con.execute("DELETE FROM ingest.quarantined_rows WHERE source_file = ?", [extract.relative_path])
+        con.execute("DELETE FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path])
+        con.register("accepted_rows", accepted)
+        con.execute(
+            f"INSERT INTO {target} SELECT {select_list} FROM accepted_rows ORDER BY _row_number",
+            [extract.relative_path, extract.extract_date.isoformat()],
+        )
+        con.register("rejected_rows", rejected)
+        con.execute(
+            """
+            INSERT INTO ingest.quarantined_rows
+            SELECT ?, ?, CAST(? AS DATE), row_number, column_name, reason, value, now()::TIMESTAMP
+            FROM rejected_rows
+            """,
+            [entity.path, extract.relative_path, extract.extract_date.isoformat()],
+        )
+        quarantined = int(rejected["row_number"].nunique()) if len(rejected) else 0
+        con.execute(
+            "INSERT INTO ingest.extract_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [entity.path, extract.relative_path, extract.extract_date, sha256, rows_read, len(accepted), quarantined],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("accepted_rows")
+        con.unregister("rejected_rows")

@@ -1,0 +1,79 @@
+"""Every path and tunable of the pipeline, in one place.
+
+`CX_DATA_DIR` selects the data folder (default: `data/` in the repository). Everything the pipeline
+reads or writes lives under it, so two data folders never share state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DAGSTER_HOME_TEMPLATE = REPO_ROOT / "orchestration" / "dagster.yaml"
+
+# Telemetry is off everywhere, whatever the caller's environment says.
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+
+SERVING_SCHEMA = "cx"
+# Files BI tools open must stay readable by DuckDB 1.x clients.
+SERVING_STORAGE_VERSION = "v1.0.0"
+PUBLISHED_TABLES = ("cx_mrr_monthly", "cx_churn_monthly")
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+
+    @property
+    def extracts_dir(self) -> Path:
+        return self.data_dir / "extracts"
+
+    @property
+    def warehouse_db(self) -> Path:
+        return self.data_dir / "warehouse" / "cx_warehouse.duckdb"
+
+    @property
+    def serving_dir(self) -> Path:
+        return self.data_dir / "serving"
+
+    @property
+    def serving_db(self) -> Path:
+        return self.serving_dir / "cx_metrics.duckdb"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.serving_dir / "parquet"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("CX_DATA_DIR", REPO_ROOT / "data")).resolve()
+
+
+def paths() -> Paths:
+    return Paths(data_dir())
+
+
+def quarantine_threshold() -> float:
+    """Largest share of an entity's rows in one run that may be quarantined before the run fails."""
+    return float(os.environ.get("CX_QUARANTINE_THRESHOLD", "0.01"))
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("CX_DUCKDB_MEMORY_LIMIT", "8GB")
+
+
+def export_dbt_env() -> None:
+    """dbt's profiles.yml reads the warehouse path from the environment."""
+    p = paths()
+    p.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["CX_WAREHOUSE_PATH"] = str(p.warehouse_db)
+    os.environ["CX_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
