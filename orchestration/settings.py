@@ -77,3 +77,15 @@ def export_dbt_env() -> None:
     p.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
     os.environ["CX_WAREHOUSE_PATH"] = str(p.warehouse_db)
     os.environ["CX_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
+
+
+def prepare_dagster_home() -> Path:
+    """Points DAGSTER_HOME at the data folder, with the repository's dagster.yaml (telemetry off)."""
+    home = paths().dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    template = DAGSTER_HOME_TEMPLATE.read_text()
+    if not config.exists() or config.read_text() != template:
+        config.write_text(template)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

@@ -189,3 +189,19 @@ def land_extract(
     finally:
         con.unregister("accepted_rows")
         con.unregister("rejected_rows")
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The newest extract date over all landed files (extracts.md)."""
+    return con.execute("SELECT max(extract_date) FROM ingest.extract_files").fetchone()[0]
+
+
+def failed_test_samples(con: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> list[dict]:
+    """Rows a failed dbt test stored (store_failures), to say what exactly failed."""
+    if not table:
+        return []
+    try:
+        frame = con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}").df()
+    except duckdb.CatalogException:
+        return []
+    return frame.astype(str).to_dict("records")

@@ -1,0 +1,38 @@
+"""Publishing: runs only after every ingest and dbt check of the run passed."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration import settings
+from orchestration.lib import warehouse
+from orchestration.lib.publishing import publish_marts
+
+
+@dg.asset(
+    key=["serving", "cx_metrics"],
+    deps=[dg.AssetKey(table) for table in settings.PUBLISHED_TABLES],
+    group_name="serving",
+    kinds={"duckdb", "parquet"},
+    owners=["team:data-engineering"],
+    description=(
+        "The serving database serving/cx_metrics.duckdb (schema cx) and serving/parquet/<table>.parquet "
+        "that BI tools read, swapped in atomically after the quality gate passed."
+    ),
+)
+def published_metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    paths = settings.paths()
+    con = warehouse.connect(paths.warehouse_db, read_only=True)
+    try:
+        as_of = warehouse.as_of_date(con)
+    finally:
+        con.close()
+    publication = publish_marts(paths, settings.PUBLISHED_TABLES, as_of, context.run_id)
+    context.log.info(f"published {', '.join(f'cx.{t} ({n} rows)' for t, n in publication.tables.items())} as of {as_of}")
+    return dg.MaterializeResult(
+        metadata={
+            "as_of_date": as_of.isoformat(),
+            "tables": dg.MetadataValue.json(publication.tables),
+            "serving_db": dg.MetadataValue.path(str(paths.serving_db)),
+        }
+    )

@@ -1,0 +1,53 @@
+"""dbt models as assets, dbt tests as their asset checks; a failing error-level test fails the step."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration import settings
+from orchestration.lib import warehouse
+from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator
+
+
+def _as_of_date() -> str:
+    con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
+    try:
+        as_of = warehouse.as_of_date(con)
+    finally:
+        con.close()
+    if as_of is None:
+        raise dg.Failure(f"No extract has been landed yet: put files under {settings.paths().extracts_dir}")
+    return as_of.isoformat()
+
+
+def _describe_failures(run_results: dict) -> tuple[str, dict]:
+    """Names each failed dbt node with the first rows its test stored, so the log says what broke."""
+    failed = [r for r in run_results.get("results", []) if r.get("status") in ("fail", "error")]
+    con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
+    try:
+        lines, samples = [], {}
+        for result in failed:
+            name = result["unique_id"].split(".")[2]
+            rows = warehouse.failed_test_samples(con, result.get("relation_name") or "")
+            samples[name] = rows
+            message = " ".join((result.get("message") or "").split())
+            lines.append(f"{name}: {message}" + (f"; failing rows: {rows}" if rows else ""))
+    finally:
+        con.close()
+    summary = f"{len(failed)} dbt node(s) failed the quality gate; nothing was published:\n" + "\n".join(lines)
+    return summary, samples
+
+
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=CxDbtTranslator())
+def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    settings.export_dbt_env()
+    as_of = _as_of_date()
+    context.log.info(f"dbt build as of {as_of}")
+    invocation = dbt.cli(["build", "--vars", json.dumps({"as_of_date": as_of})], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        summary, samples = _describe_failures(invocation.get_artifact("run_results.json"))
+        raise dg.Failure(description=summary, metadata={"failing_rows": dg.MetadataValue.json(samples)})

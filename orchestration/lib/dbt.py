@@ -1,0 +1,44 @@
+"""The dbt project as Dagster sees it: where it lives, how its nodes become assets."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+
+from orchestration import settings
+
+settings.export_dbt_env()
+DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+DBT_PROJECT.prepare_if_dev()
+LAYERS = ("staging", "intermediate", "marts")
+
+
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt installed beside this interpreter, whether or not its bin/ folder is on PATH.
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
+
+def ensure_manifest() -> None:
+    """Writes target/manifest.json; `dagster dev` does this itself, runs and tests call this."""
+    settings.export_dbt_env()
+    dbt_resource().cli(["parse", "--quiet"], raise_on_error=True).wait()
+
+
+class CxDbtTranslator(DagsterDbtTranslator):
+    """Groups dbt models by layer (their folder under models/) and names their owner."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        folders = dbt_resource_props.get("fqn", [])[1:-1]
+        return next((layer for layer in LAYERS if layer in folders), super().get_group_name(dbt_resource_props))
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:data-engineering"]

@@ -1,0 +1,53 @@
+"""The closing summary of `cx-pipeline run`: what came in, what was held back, what was published."""
+
+from __future__ import annotations
+
+from dagster import ExecuteInProcessResult
+
+
+def _metadata_value(entry):
+    return getattr(entry, "value", entry)
+
+
+def summarize(result: ExecuteInProcessResult) -> str:
+    ingest_rows = {}
+    published = None
+    for event in result.get_asset_materialization_events():
+        materialization = event.asset_materialization
+        metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
+        path = "/".join(materialization.asset_key.path)
+        if "rows_read" in metadata:
+            ingest_rows[path] = metadata
+        elif "tables" in metadata and "as_of_date" in metadata:
+            published = metadata
+
+    evaluations = result.get_asset_check_evaluations()
+    failed_checks = [e for e in evaluations if not e.passed]
+
+    lines = ["", "=" * 72, f"Nightly run {'SUCCEEDED' if result.success else 'FAILED'} (run id {result.run_id})"]
+    if ingest_rows:
+        files = sum(len(m["files_landed"]) for m in ingest_rows.values())
+        read = sum(m["rows_read"] for m in ingest_rows.values())
+        quarantined = sum(m["rows_quarantined"] for m in ingest_rows.values())
+        lines.append(f"Files in:         {files} new or re-delivered")
+        lines.append(f"Rows in:          {read:,} read, {read - quarantined:,} landed, {quarantined:,} quarantined")
+        for path, metadata in sorted(ingest_rows.items()):
+            if metadata["rows_read"] or metadata["rows_quarantined"]:
+                lines.append(
+                    f"  {path:<26} {metadata['rows_read']:>9,} read {metadata['rows_quarantined']:>7,} quarantined"
+                )
+    lines.append(f"Checks:           {len(evaluations) - len(failed_checks)} passed, {len(failed_checks)} failed")
+    for evaluation in failed_checks:
+        lines.append(f"  FAILED {evaluation.asset_key.to_user_string()} :: {evaluation.check_name}")
+    if published:
+        tables = ", ".join(f"cx.{name} ({rows} rows)" for name, rows in published["tables"].items())
+        lines.append(f"Published:        {tables}")
+        lines.append(f"As-of date:       {published['as_of_date']}")
+    else:
+        lines.append("Published:        nothing; the tables published before stay as they were")
+    for failure in result.get_step_failure_events():
+        data = failure.step_failure_data
+        message = data.user_failure_data.description if data.user_failure_data else data.error.message
+        lines.append(f"Failed step {failure.step_key}: {message.strip()}")
+    lines.append("=" * 72)
+    return "\n".join(lines)

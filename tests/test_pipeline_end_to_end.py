@@ -1,0 +1,123 @@
+"""The whole nightly job, in process, on extracts whose published values were worked out by hand."""
+
+import hashlib
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration import cli
+
+HANDBUILT = Path(__file__).parent / "fixtures" / "handbuilt" / "extracts"
+
+MRR_COLUMNS = (
+    "month, is_complete_month, mrr_start, fx_adjustment, mrr_new, mrr_expansion, mrr_reactivation, "
+    "mrr_contraction, mrr_churned, mrr_end, gross_mrr_churn_rate, net_mrr_churn_rate, "
+    "net_revenue_retention, gross_revenue_retention, arpa"
+)
+# Worked out by hand in tests/fixtures/handbuilt/expected.md.
+EXPECTED_MRR = [
+    (date(2024, 1, 1), True, 0, 0, 275, 0, 0, 0, 0, 275, None, None, None, None, 91.666667),
+    (date(2024, 2, 1), True, 275, 25, 100, 50, 0, 0, 50, 400, 0.1666666667, 0, 1, 0.8333333333, 133.333333),
+    (date(2024, 3, 1), False, 400, 25, 0, 0, 60, 0, 0, 485, 0, 0, 1, 1, 121.25),
+]
+EXPECTED_CHURN = [
+    (date(2024, 1, 1), True, 0, 3, 0, 0, 3, None),
+    (date(2024, 2, 1), True, 3, 1, 0, 1, 3, 0.3333333333),
+    (date(2024, 3, 1), False, 3, 0, 1, 0, 4, 0),
+]
+
+
+def _published(paths, sql):
+    con = duckdb.connect(str(paths.serving_db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _fingerprint(paths) -> dict[str, str]:
+    files = [paths.serving_db, *sorted(paths.parquet_dir.glob("*.parquet"))]
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def _assert_rows(actual, expected):
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected):
+        assert got[:2] == want[:2]
+        for g, w in zip(got[2:], want[2:]):
+            assert (g is None and w is None) or g == pytest.approx(w, abs=1e-9), (got, want)
+
+
+@pytest.fixture
+def handbuilt_run(data_dir, dbt_manifest, capsys):
+    shutil.copytree(HANDBUILT, data_dir.extracts_dir)
+    exit_code = cli.main(["run"])
+    output = capsys.readouterr().out
+    assert exit_code == 0, output
+    return data_dir, output
+
+
+def test_handbuilt_extracts_publish_hand_computed_mrr_and_churn(handbuilt_run):
+    paths, output = handbuilt_run
+
+    _assert_rows(_published(paths, f"SELECT {MRR_COLUMNS} FROM cx.cx_mrr_monthly ORDER BY month"), EXPECTED_MRR)
+    _assert_rows(
+        _published(
+            paths,
+            "SELECT month, is_complete_month, customers_start, customers_new, customers_reactivated, "
+            "customers_churned, customers_end, logo_churn_rate FROM cx.cx_churn_monthly ORDER BY month",
+        ),
+        EXPECTED_CHURN,
+    )
+    assert "As-of date:       2024-03-10" in output
+    assert "cx.cx_mrr_monthly (3 rows)" in output
+    parquet = duckdb.sql(f"SELECT sum(mrr_end) FROM '{paths.parquet_dir / 'cx_mrr_monthly.parquet'}'").fetchone()[0]
+    assert parquet == pytest.approx(275 + 400 + 485)
+
+
+def test_rerun_on_the_same_extracts_lands_nothing_and_publishes_the_same_values(handbuilt_run, capsys):
+    paths, _ = handbuilt_run
+    before = _published(paths, "SELECT * FROM cx.cx_mrr_monthly ORDER BY month")
+
+    assert cli.main(["run"]) == 0
+    output = capsys.readouterr().out
+
+    assert "Files in:         0 new or re-delivered" in output
+    assert _published(paths, "SELECT * FROM cx.cx_mrr_monthly ORDER BY month") == before
+
+
+def test_corrupted_extract_fails_the_run_naming_the_file_and_keeps_published_tables(handbuilt_run, capsys):
+    paths, _ = handbuilt_run
+    published_before = _fingerprint(paths)
+    bad = paths.extracts_dir / "billing" / "invoices" / "2024-03-11.csv"
+    bad.write_text("invoice_id,account_id,invoice_type,status,currency,subtotal,issued_at,updated_at\n"
+                   "ix,A,one_time,paid,USD,10.00,2024-03-11T00:00:00Z,2024-03-11T00:00:00Z\n")
+
+    assert cli.main(["run"]) == 1
+    output = capsys.readouterr().out
+
+    assert "billing/invoices/2024-03-11.csv" in output
+    assert "total" in output
+    assert "Published:        nothing" in output
+    assert _fingerprint(paths) == published_before
+
+
+def test_failed_quality_gate_names_the_problem_and_publishes_nothing(handbuilt_run, capsys):
+    paths, _ = handbuilt_run
+    published_before = _fingerprint(paths)
+    # A currency with no FX rate: the money cannot be converted, so the gate must stop the run.
+    (paths.extracts_dir / "billing" / "invoices" / "2024-03-11.csv").write_text(
+        "invoice_id,account_id,subscription_id,invoice_type,status,currency,subtotal,discount_amount,tax_amount,"
+        "total,issued_at,paid_at,service_period_start,service_period_end,updated_at\n"
+        "ig1,A,,one_time,paid,GBP,80.00,0,0,80.00,2024-03-11T00:00:00Z,,,,2024-03-11T00:00:00Z\n"
+    )
+
+    assert cli.main(["run"]) == 1
+    output = capsys.readouterr().out
+
+    assert "not_null_int_fx_rates_monthly_rate" in output
+    assert "GBP" in output
+    assert _fingerprint(paths) == published_before
