@@ -1,4 +1,5 @@
 {#- ARPA is MRR per paying customer: both marts must count the same customers every month. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'cx_churn_monthly'}}}) }}
 select
     mrr.month,
     mrr.mrr_end,

@@ -1,4 +1,5 @@
 {#- Each month starts where the previous one ended: mrr_start(m) = mrr_end(m-1), customers too. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'cx_churn_monthly'}}}) }}
 with
 
 mrr as (

@@ -1,6 +1,5 @@
 """Ingest assets: one per extract entity, keyed like the dbt source that reads it (crm/accounts)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

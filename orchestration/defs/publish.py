@@ -1,17 +1,18 @@
 """Publishing: runs only after every ingest and dbt check of the run passed."""
 
-from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from orchestration import settings
 from orchestration.lib import warehouse
+from orchestration.defs.transform import cx_dbt_models
 from orchestration.lib.publishing import publish_marts
 
 
 @dg.asset(
     key=["serving", "cx_metrics"],
-    deps=[dg.AssetKey(table) for table in settings.PUBLISHED_TABLES],
+    deps=[get_asset_key_for_model([cx_dbt_models], table) for table in settings.PUBLISHED_TABLES],
     group_name="serving",
     kinds={"duckdb", "parquet"},
     owners=["team:data-engineering"],

@@ -1,6 +1,5 @@
 """dbt models as assets, dbt tests as their asset checks; a failing error-level test fails the step."""
 
-from __future__ import annotations
 
 import json
 

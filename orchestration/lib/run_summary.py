@@ -13,7 +13,7 @@ def summarize(result: ExecuteInProcessResult) -> str:
     ingest_rows = {}
     published = None
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.step_materialization_data.materialization
         metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
         path = "/".join(materialization.asset_key.path)
         if "rows_read" in metadata:
