@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 from orchestration import settings
 
@@ -59,8 +60,10 @@ def ui(args: argparse.Namespace) -> int:
         "-m", "orchestration.definitions",
         "-h", args.host, "-p", str(args.port),
     ]
+    # `dagster dev` prepares the dbt project with the `dbt` on PATH: make it this environment's.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    return subprocess.call(command, env=os.environ.copy())
+    return subprocess.call(command, env=env)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,114 @@
+"""Landing checked extracts in the raw layer: lineage, types, quarantine, re-runs and re-deliveries."""
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib import warehouse
+from orchestration.lib.contracts import ENTITIES_BY_PATH
+from orchestration.lib.ingest import ingest_entity
+from orchestration.lib.validation import ExtractFileError
+
+HANDBUILT = Path(__file__).parent / "fixtures" / "handbuilt" / "extracts"
+ACCOUNTS = ENTITIES_BY_PATH["crm/accounts"]
+INVOICES = ENTITIES_BY_PATH["billing/invoices"]
+
+
+@pytest.fixture
+def con(data_dir):
+    shutil.copytree(HANDBUILT, data_dir.extracts_dir)
+    connection = warehouse.connect(data_dir.warehouse_db)
+    warehouse.ensure_schema(connection)
+    yield connection
+    connection.close()
+
+
+def _ingest(con, data_dir, entity):
+    return ingest_entity(con, entity, data_dir.extracts_dir, log=lambda line: None)
+
+
+def test_rows_land_typed_in_utc_with_lineage(con, data_dir):
+    report = _ingest(con, data_dir, ACCOUNTS)
+
+    assert (report.rows_read, report.rows_landed, report.rows_quarantined) == (5, 5, 0)
+    assert report.files_landed == ["crm/accounts/2024-03-01.csv", "crm/accounts/2024-03-10.csv"]
+    rows = con.execute(
+        "SELECT account_id, account_name, created_at, is_deleted, _source_file, _extract_date, _row_number "
+        "FROM raw_crm.accounts ORDER BY _extract_date, _row_number"
+    ).fetchall()
+    # B was created at 02:00 +07:00, which is 19:00 UTC the day before.
+    assert rows[1] == ("B", "Công ty TNHH Hưng Thịnh", datetime(2024, 1, 9, 19, 0), False,
+                       "crm/accounts/2024-03-01.csv", date(2024, 3, 1), 2)
+    assert rows[3][1] == 'Delta "Deli" Co'
+    assert rows[4][:1] == ("C",) and rows[4][4:] == ("crm/accounts/2024-03-10.csv", date(2024, 3, 10), 1)
+
+
+def test_a_rerun_lands_nothing_twice(con, data_dir):
+    _ingest(con, data_dir, INVOICES)
+
+    again = _ingest(con, data_dir, INVOICES)
+
+    assert (again.files_landed, again.files_unchanged, again.rows_read) == ([], 2, 0)
+    assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone()[0] == 11
+
+
+def test_a_redelivered_file_replaces_its_earlier_delivery(con, data_dir):
+    _ingest(con, data_dir, INVOICES)
+    changes = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"
+    header, paid_ia3, _ = changes.read_text().splitlines()
+    changes.write_text(f"{header}\n{paid_ia3}\n")
+
+    report = _ingest(con, data_dir, INVOICES)
+
+    assert report.files_landed == ["billing/invoices/2024-03-10.csv"]
+    assert con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE invoice_id = 'id3') FROM raw_billing.invoices"
+    ).fetchone() == (10, 0)
+
+
+def test_a_bad_row_is_quarantined_with_file_row_column_and_reason(con, data_dir):
+    changes = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"
+    changes.write_text(changes.read_text().replace("id3,D,SD2,subscription,paid", "id3,D,SD2,subscription,settled"))
+
+    report = _ingest(con, data_dir, INVOICES)
+
+    assert (report.rows_read, report.rows_landed, report.rows_quarantined) == (11, 10, 1)
+    quarantined = con.execute(
+        "SELECT entity, source_file, row_number, column_name, value FROM ingest.quarantined_rows"
+    ).fetchall()
+    assert quarantined == [("billing/invoices", "billing/invoices/2024-03-10.csv", 2, "status", "settled")]
+    logged = con.execute(
+        "SELECT rows_read, rows_landed, rows_quarantined FROM ingest.extract_files WHERE source_file LIKE '%03-10%'"
+    ).fetchone()
+    assert logged == (2, 1, 1)
+
+
+def test_unknown_columns_are_kept_as_json(con, data_dir):
+    extract = data_dir.extracts_dir / "billing" / "products" / "2024-03-01.csv"
+    lines = extract.read_text().splitlines()
+    extract.write_text("\n".join([lines[0] + ",tier"] + [line + ",gold" for line in lines[1:]]) + "\n")
+
+    _ingest(con, data_dir, ENTITIES_BY_PATH["billing/products"])
+
+    assert con.execute("SELECT DISTINCT _extra_columns->>'tier' FROM raw_billing.products").fetchall() == [("gold",)]
+
+
+def test_a_file_missing_a_required_column_fails_naming_the_file_and_lands_nothing_of_it(con, data_dir):
+    extract = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"
+    extract.write_text("invoice_id,account_id\nix,A\n")
+
+    with pytest.raises(ExtractFileError, match=r"billing/invoices/2024-03-10\.csv.*total"):
+        _ingest(con, data_dir, INVOICES)
+
+    assert con.execute("SELECT DISTINCT _source_file FROM raw_billing.invoices").fetchall() == [
+        ("billing/invoices/2024-03-01.csv",)
+    ]
+
+
+def test_a_misnamed_file_is_refused_by_name(con, data_dir):
+    (data_dir.extracts_dir / "billing" / "invoices" / "invoices-march.csv").write_text("x\n")
+
+    with pytest.raises(warehouse.ExtractNameError, match="invoices-march.csv"):
+        _ingest(con, data_dir, INVOICES)
