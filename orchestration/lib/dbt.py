@@ -24,10 +24,23 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt"))
 
 
+def _manifest_is_current() -> bool:
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists():
+        return False
+    sources = (
+        path
+        for path in settings.DBT_PROJECT_DIR.rglob("*")
+        if path.is_file() and path.relative_to(settings.DBT_PROJECT_DIR).parts[0] not in ("target", "logs")
+    )
+    return all(path.stat().st_mtime < manifest.stat().st_mtime for path in sources)
+
+
 def ensure_manifest() -> None:
-    """Writes target/manifest.json; `dagster dev` does this itself, runs and tests call this."""
+    """Writes target/manifest.json when the project changed; `dagster dev` does this itself."""
     settings.export_dbt_env()
-    dbt_resource().cli(["parse", "--quiet"], raise_on_error=True).wait()
+    if not _manifest_is_current():
+        dbt_resource().cli(["parse", "--quiet"], raise_on_error=True).wait()
 
 
 class CxDbtTranslator(DagsterDbtTranslator):

@@ -1,0 +1,239 @@
+"""The sample-data generator writes extracts that honour the input contract, deterministically.
+
+A small generation (150 accounts, 6 months, 3 change days) is read back the way a consumer would:
+every file as text, nulls only where a field is empty.
+"""
+
+import json
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from orchestration.lib.contracts import ENTITIES, ENTITIES_BY_PATH
+from orchestration.lib.sample_data import generate
+
+AS_OF = date(2024, 3, 2)  # the change days cross a leap day and a month end
+CHANGE_DAYS = 3
+OPTIONS = dict(seed=7, accounts=150, months=6, change_days=CHANGE_DAYS, as_of=AS_OF)
+FULL_LOAD_DATE = AS_OF - timedelta(days=CHANGE_DAYS)
+CHANGE_DATES = [FULL_LOAD_DATE + timedelta(days=i) for i in range(1, CHANGE_DAYS + 1)]
+FULL_LOAD_SUFFIXES = {"helpdesk/ticket_events": "csv.gz", "billing/invoices": "csv.gz", "crm/survey_responses": "jsonl"}
+CHANGE_SUFFIXES = {"crm/survey_responses": "jsonl"}
+TIMESTAMP_PATTERNS = {
+    "crm/accounts": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",  # naive UTC
+    "crm/survey_responses": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00",
+}
+UTC_Z = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
+INTERVAL_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    if path.name.endswith(".jsonl"):
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        return frame.astype(object).where(frame.notna(), None).map(lambda v: v if v is None else str(v))
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    target = tmp_path_factory.mktemp("extracts")
+    progress = []
+    rows = generate(target, progress=progress.append, **OPTIONS)
+    return target, rows, progress
+
+
+@pytest.fixture(scope="module")
+def extracts(generated) -> dict[str, pd.DataFrame]:
+    """All rows of each entity, in delivery order, with their extract date."""
+    target, _, _ = generated
+    frames = {}
+    for entity in ENTITIES:
+        parts = []
+        for path in sorted((target / entity.source / entity.name).iterdir()):
+            frame = _read(path, entity.column_names)
+            frame["_extract_date"] = date.fromisoformat(path.name[:10])
+            parts.append(frame)
+        frames[entity.path] = pd.concat(parts, ignore_index=True)
+    return frames
+
+
+def _latest(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    ordered = frame.assign(_at=pd.to_datetime(frame["updated_at"], utc=True, format="ISO8601"))
+    return ordered.sort_values(["_at", "_extract_date"], kind="stable").drop_duplicates(key, keep="last")
+
+
+def test_same_arguments_give_identical_files(generated, tmp_path):
+    first, _, _ = generated
+    generate(tmp_path, **OPTIONS)
+
+    def contents(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    assert contents(first) == contents(tmp_path)
+
+
+def test_full_load_then_one_extract_per_change_day(generated):
+    target, _, _ = generated
+    for entity in ENTITIES:
+        names = sorted(p.name for p in (target / entity.source / entity.name).iterdir())
+        expected = [f"{FULL_LOAD_DATE}.{FULL_LOAD_SUFFIXES.get(entity.path, 'csv')}"]
+        expected += [f"{d}.{CHANGE_SUFFIXES.get(entity.path, 'csv')}" for d in CHANGE_DATES]
+        assert names == sorted(expected), entity.path
+
+
+def test_reports_rows_and_progress_per_entity(generated, extracts):
+    _, rows, progress = generated
+    assert rows == {path: len(frame) for path, frame in extracts.items()}
+    assert len(progress) == len(ENTITIES)
+    assert all(rows[path] > 0 for path in rows)
+
+
+def test_files_have_exactly_the_contract_columns(generated):
+    target, _, _ = generated
+    for entity in ENTITIES:
+        for path in (target / entity.source / entity.name).iterdir():
+            if path.name.endswith(".jsonl"):
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    assert tuple(json.loads(line)) == entity.column_names, path
+            else:
+                assert tuple(pd.read_csv(path, nrows=0).columns) == entity.column_names, path
+
+
+def test_enums_and_required_fields_hold(extracts):
+    for entity in ENTITIES:
+        frame = extracts[entity.path]
+        for column in entity.columns:
+            values = frame[column.name]
+            if column.required:
+                assert values.notna().all(), f"{entity.path}.{column.name} has nulls"
+            if column.enum:
+                assert set(values.dropna()) <= set(column.enum), f"{entity.path}.{column.name}"
+
+
+def test_values_are_written_in_the_contract_formats(extracts):
+    for entity in ENTITIES:
+        frame = extracts[entity.path]
+        for column in entity.columns:
+            values = frame[column.name].dropna()
+            if column.type == "timestamp":
+                pattern = TIMESTAMP_PATTERNS.get(entity.path, UTC_Z)
+            elif column.type == "date":
+                pattern = r"\d{4}-\d{2}-\d{2}"
+            elif column.type == "boolean":
+                pattern = r"true|false"
+            elif column.type == "decimal" and column.name != "rate":
+                pattern = r"-?\d+\.\d{2}"
+            elif column.type == "integer":
+                pattern = r"-?\d+"
+            else:
+                continue
+            bad = values[~values.str.fullmatch(pattern)]
+            assert bad.empty, f"{entity.path}.{column.name}: {bad.head(3).tolist()}"
+
+
+def _money(value) -> Decimal:
+    """Null money defaults to 0 (contract)."""
+    return Decimal(0) if pd.isna(value) else Decimal(value)
+
+
+def test_invoice_amounts_add_up_to_the_cent(extracts):
+    invoices = extracts["billing/invoices"]
+    for row in invoices.itertuples():
+        subtotal, discount, tax = _money(row.subtotal), _money(row.discount_amount), _money(row.tax_amount)
+        assert Decimal(row.total) == subtotal - discount + tax, row.invoice_id
+        assert discount >= 0 and tax >= 0, row.invoice_id
+        assert (subtotal < 0) == (row.invoice_type == "credit_note"), row.invoice_id
+    assert {"subscription", "one_time", "credit_note"} <= set(invoices["invoice_type"])
+
+
+def test_subscription_invoices_cover_consecutive_periods_of_the_billing_interval(extracts):
+    interval = _latest(extracts["billing/subscriptions"], "subscription_id").set_index("subscription_id")["billing_interval"]
+    invoices = _latest(extracts["billing/invoices"], "invoice_id")
+    periodic = invoices[invoices["invoice_type"] == "subscription"]
+    assert periodic["subscription_id"].isin(interval.index).all()
+    assert invoices.loc[invoices["invoice_type"] != "subscription", "service_period_start"].isna().all()
+    start = pd.to_datetime(periodic["service_period_start"])
+    end = pd.to_datetime(periodic["service_period_end"])
+    months = (end.dt.year - start.dt.year) * 12 + end.dt.month - start.dt.month
+    assert (end > start).all()
+    assert (months == periodic["subscription_id"].map(interval).map(INTERVAL_MONTHS)).all()
+    billed = periodic[periodic["status"] != "void"].assign(start=start, end=end)
+    for subscription_id, periods in billed.sort_values("start").groupby("subscription_id"):
+        assert (periods["start"].iloc[1:].to_numpy() == periods["end"].iloc[:-1].to_numpy()).all(), subscription_id
+
+
+def test_surveys_use_their_scales(extracts):
+    surveys = extracts["crm/survey_responses"]
+    score, low, high = (surveys[c].astype(int) for c in ("score", "scale_min", "scale_max"))
+    nps = surveys["survey_type"] == "nps"
+    assert ((low[nps] == 0) & (high[nps] == 10)).all()
+    assert high[surveys["survey_type"] == "csat"].isin([5, 10]).all()
+    assert high[surveys["survey_type"] == "ces"].isin([5, 7]).all()
+    assert ((low <= score) & (score <= high)).all()
+    assert surveys.loc[nps, "ticket_id"].isna().all()
+    assert surveys.loc[~nps, "ticket_id"].notna().all()
+
+
+def test_ticket_events_are_consistent_with_their_tickets(extracts):
+    tickets = _latest(extracts["helpdesk/tickets"], "ticket_id")
+    events = extracts["helpdesk/ticket_events"]
+    assert events["event_id"].is_unique
+    assert events["ticket_id"].isin(tickets["ticket_id"]).all()
+    status_change = events["event_type"] == "status_change"
+    assert (events["new_status"].notna() == status_change).all()
+    assert (events.loc[events["event_type"] == "note", "is_public"] == "false").all()
+
+    changes = events[status_change].assign(at=pd.to_datetime(events["created_at"], utc=True, format="ISO8601"))
+    last_status = changes.sort_values(["at", "event_id"]).groupby("ticket_id")["new_status"].last()
+    expected = tickets["ticket_id"].map(last_status).fillna("new")
+    assert (tickets["status"].to_numpy() == expected.to_numpy()).all()
+    merged = tickets[tickets["merged_into_ticket_id"].notna()]
+    assert (merged["status"] == "closed").all()
+    account_of = tickets.set_index("ticket_id")["account_id"]
+    assert (merged["merged_into_ticket_id"].map(account_of).to_numpy() == merged["account_id"].to_numpy()).all()
+
+
+def test_each_new_version_is_newer_than_the_one_before(extracts):
+    for entity in ENTITIES:
+        if entity.version_column is None:
+            continue
+        frame = extracts[entity.path].assign(_at=pd.to_datetime(extracts[entity.path]["updated_at"], utc=True, format="ISO8601"))
+        for _, versions in frame.groupby(list(entity.key)):
+            assert versions["_at"].is_monotonic_increasing and versions["_at"].is_unique, entity.path
+
+
+def test_change_extracts_carry_the_changes_of_their_day(extracts):
+    for path in ("billing/invoices", "helpdesk/tickets", "helpdesk/ticket_events", "billing/subscriptions"):
+        changes = extracts[path][extracts[path]["_extract_date"] > FULL_LOAD_DATE]
+        assert len(changes) > 0, path
+    rates = extracts["billing/fx_rates"]
+    for day in CHANGE_DATES:
+        assert set(rates.loc[rates["_extract_date"] == day, "rate_date"]) == {day.isoformat()}
+    full_load = extracts["helpdesk/ticket_events"]
+    full_load = full_load[full_load["_extract_date"] == FULL_LOAD_DATE]
+    assert (pd.to_datetime(full_load["created_at"], utc=True, format="ISO8601").dt.date <= FULL_LOAD_DATE).all()
+
+
+def test_every_foreign_currency_has_a_rate_on_or_before_each_use(extracts):
+    rates = extracts["billing/fx_rates"]
+    assert "USD" not in set(rates["currency"])
+    assert (rates["rate"].astype(float) > 0).all()
+    first_rate = rates.groupby("currency")["rate_date"].min()
+    invoices = extracts["billing/invoices"]
+    foreign = invoices[invoices["currency"] != "USD"]
+    assert not foreign.empty
+    issued = pd.to_datetime(foreign["issued_at"], utc=True, format="ISO8601").dt.strftime("%Y-%m-%d")
+    assert (foreign["currency"].map(first_rate) <= issued).all()
+    costs = extracts["finance/costs"]
+    foreign_costs = costs[costs["currency"] != "USD"]
+    assert (foreign_costs["currency"].map(first_rate) <= foreign_costs["cost_month"]).all()
+
+
+def test_contract_entities_are_all_generated():
+    assert set(ENTITIES_BY_PATH) == {e.path for e in ENTITIES}
+    assert len(ENTITIES) == 9
