@@ -173,7 +173,7 @@ PAST_DUE_AFTER_DAYS = 14
 VOID_SHARE, REFUND_SHARE, CREDIT_NOTE_SHARE = 0.003, 0.002, 0.012
 SETUP_FEE_SHARE = np.array([0.06, 0.35, 0.70])
 SETUP_FEE_USD = np.array([[150, 600], [1_000, 6_000], [5_000, 60_000]])
-BILLING_CHUNK = 200_000  # subscriptions per invoice chunk: bounds memory at any account count
+BILLING_CHUNK = 100_000  # subscriptions per invoice chunk: bounds memory at any account count
 
 # Tickets
 TICKETS_PER_MONTH = np.array([0.8, 1.8, 4.0])  # per account, by segment
@@ -545,14 +545,17 @@ class _Extracts:
             self._files[path].close()
 
 
+RENDER_ROWS = 250_000  # rows turned into text at a time: bounds memory however large a chunk is
+
+
 def _write_rows(files: _EntityFiles, rows: np.ndarray, windows: np.ndarray,
                 render: Callable[[np.ndarray], pd.DataFrame]) -> None:
-    """Renders the given rows once and appends each to the file of its extract window."""
-    if len(rows) == 0:
-        return
-    frame = render(rows)
-    for window in np.unique(windows):
-        files.append(int(window), frame[windows == window])
+    """Renders the given rows and appends each to the file of its extract window, in order."""
+    for first in range(0, len(rows), RENDER_ROWS):
+        part = slice(first, first + RENDER_ROWS)
+        frame = render(rows[part])
+        for window in np.unique(windows[part]):
+            files.append(int(window), frame[windows[part] == window])
 
 
 def _write_versions(files: _EntityFiles, timeline: _Timeline, keys: np.ndarray, times: np.ndarray,
