@@ -25,8 +25,8 @@ def con(data_dir):
     connection.close()
 
 
-def _ingest(con, data_dir, entity):
-    return ingest_entity(con, entity, data_dir.extracts_dir, log=lambda line: None)
+def _ingest(con, data_dir, entity, quarantine_threshold=0.5):
+    return ingest_entity(con, entity, data_dir.extracts_dir, quarantine_threshold, log=lambda line: None)
 
 
 def test_rows_land_typed_in_utc_with_lineage(con, data_dir):
@@ -85,6 +85,19 @@ def test_a_bad_row_is_quarantined_with_file_row_column_and_reason(con, data_dir)
     assert logged == (2, 1, 1)
 
 
+def test_too_many_quarantined_rows_roll_the_whole_entity_back(con, data_dir):
+    changes = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"
+    changes.write_text(changes.read_text().replace("id3,D,SD2,subscription,paid", "id3,D,SD2,subscription,settled"))
+
+    report = _ingest(con, data_dir, INVOICES, quarantine_threshold=0.05)
+
+    assert report.rolled_back and report.quarantine_rate == pytest.approx(1 / 11)
+    assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM ingest.extract_files").fetchone()[0] == 0
+    # Nothing was recorded as landed, so the next run checks the same files again.
+    assert _ingest(con, data_dir, INVOICES, quarantine_threshold=0.05).files_landed == report.files_landed
+
+
 def test_unknown_columns_are_kept_as_json(con, data_dir):
     extract = data_dir.extracts_dir / "billing" / "products" / "2024-03-01.csv"
     lines = extract.read_text().splitlines()
@@ -95,16 +108,14 @@ def test_unknown_columns_are_kept_as_json(con, data_dir):
     assert con.execute("SELECT DISTINCT _extra_columns->>'tier' FROM raw_billing.products").fetchall() == [("gold",)]
 
 
-def test_a_file_missing_a_required_column_fails_naming_the_file_and_lands_nothing_of_it(con, data_dir):
+def test_a_file_missing_a_required_column_fails_naming_the_file_and_lands_nothing(con, data_dir):
     extract = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"
     extract.write_text("invoice_id,account_id\nix,A\n")
 
     with pytest.raises(ExtractFileError, match=r"billing/invoices/2024-03-10\.csv.*total"):
         _ingest(con, data_dir, INVOICES)
 
-    assert con.execute("SELECT DISTINCT _source_file FROM raw_billing.invoices").fetchall() == [
-        ("billing/invoices/2024-03-01.csv",)
-    ]
+    assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone()[0] == 0
 
 
 def test_a_misnamed_file_is_refused_by_name(con, data_dir):

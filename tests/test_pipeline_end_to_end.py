@@ -121,6 +121,23 @@ def test_corrupted_extract_fails_the_run_naming_the_file_and_keeps_published_tab
     assert _fingerprint(paths) == published_before
 
 
+def test_too_many_bad_rows_fail_the_run_naming_file_row_and_column(handbuilt_run, capsys):
+    paths, _ = handbuilt_run
+    published_before = _fingerprint(paths)
+    accounts = paths.extracts_dir / "crm" / "accounts"
+    header = (accounts / "2024-03-01.csv").read_text().splitlines()[0]
+    (accounts / "2024-03-11.csv").write_text(
+        f"{header}\nE,Echo,,,US,AMER,startup,software,organic,2024-03-11T00:00:00Z,2024-03-11T00:00:00Z,false\n"
+    )
+
+    assert cli.main(["run"]) == 1
+    output = capsys.readouterr().out
+
+    assert "FAILED crm/accounts :: quarantine_within_threshold" in output
+    assert "crm/accounts/2024-03-11.csv row 1, column segment: 'startup' is not one of smb, mid_market, enterprise" in output
+    assert _fingerprint(paths) == published_before
+
+
 def test_failed_quality_gate_names_the_problem_and_publishes_nothing(handbuilt_run, capsys):
     paths, _ = handbuilt_run
     published_before = _fingerprint(paths)

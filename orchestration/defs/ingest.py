@@ -39,33 +39,37 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         con = warehouse.connect(paths.warehouse_db)
         try:
             warehouse.ensure_schema(con)
-            report = ingest_entity(con, entity, paths.extracts_dir, log=context.log.info)
+            report = ingest_entity(con, entity, paths.extracts_dir, settings.quarantine_threshold(), log=context.log.info)
         except (ExtractFileError, warehouse.ExtractNameError) as error:
             raise dg.Failure(description=str(error), metadata={"entity": entity.path}) from None
         finally:
             con.close()
 
-        threshold = settings.quarantine_threshold()
         sample = [f"{file} row {row}, column {column}: {reason}" for file, row, column, reason in report.quarantine_sample]
         if report.rows_quarantined:
             context.log.warning(f"{entity.path}: {report.rows_quarantined} rows quarantined, e.g. " + "; ".join(sample))
+        if report.rolled_back:
+            context.log.error(
+                f"{entity.path}: {report.quarantine_rate:.1%} of the rows read were quarantined, more than the "
+                f"threshold {report.threshold:.1%}; nothing of these files was landed"
+            )
         return dg.MaterializeResult(
             metadata={
                 "files_landed": dg.MetadataValue.json(report.files_landed),
                 "files_unchanged": report.files_unchanged,
                 "rows_read": report.rows_read,
-                "rows_landed": report.rows_landed,
+                "rows_landed": 0 if report.rolled_back else report.rows_landed,
                 "rows_quarantined": report.rows_quarantined,
             },
             check_results=[
                 dg.AssetCheckResult(
                     check_name=QUARANTINE_CHECK,
-                    passed=report.quarantine_rate <= threshold,
+                    passed=not report.rolled_back,
                     metadata={
                         "rows_read": report.rows_read,
                         "rows_quarantined": report.rows_quarantined,
                         "quarantine_rate": report.quarantine_rate,
-                        "threshold": threshold,
+                        "threshold": report.threshold,
                         "sample": dg.MetadataValue.json(sample),
                     },
                 )

@@ -10,12 +10,13 @@ import duckdb
 
 from orchestration.lib import warehouse
 from orchestration.lib.contracts import Entity
-from orchestration.lib.validation import check_extract
+from orchestration.lib.validation import ValidationResult, check_extract
 
 
 @dataclass
 class IngestReport:
     entity: str
+    threshold: float  # largest quarantined share of the rows read that still lands
     files_landed: list[str] = field(default_factory=list)
     files_unchanged: int = 0
     rows_read: int = 0
@@ -28,38 +29,52 @@ class IngestReport:
     def quarantine_rate(self) -> float:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
+    @property
+    def rolled_back(self) -> bool:
+        """True when too many rows were quarantined and nothing of this run's files was kept."""
+        return self.quarantine_rate > self.threshold
+
 
 def ingest_entity(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
     extracts_dir: Path,
+    quarantine_threshold: float,
     log: Callable[[str], None] = print,
     sample_size: int = 5,
 ) -> IngestReport:
-    """Lands every file of the entity whose content is not landed yet, oldest first.
+    """Lands every file of the entity whose content is not landed yet, oldest first, all or nothing.
 
-    A file that breaks the contract as a whole raises `ExtractFileError` (naming the file) before
-    anything of it lands; files landed before it in this call stay landed, as they are valid.
+    A file that breaks the contract as a whole raises `ExtractFileError` (naming the file); when more
+    than `quarantine_threshold` of the rows read are quarantined, the landing is rolled back too. In
+    both cases nothing of this run's files is kept, so the next run checks them again.
     """
-    report = IngestReport(entity.path)
-    for extract in warehouse.discover_extracts(entity, extracts_dir):
-        sha256 = extract.sha256
-        if warehouse.landed_sha256(con, extract) == sha256:
-            report.files_unchanged += 1
-            continue
-        result = check_extract(extract.path, entity)
-        warehouse.land_extract(con, entity, extract, sha256, result.accepted, result.rejected, result.rows_read)
-        quarantined = result.rows_read - len(result.accepted)
-        report.files_landed.append(extract.relative_path)
-        report.rows_read += result.rows_read
-        report.rows_landed += len(result.accepted)
-        report.rows_quarantined += quarantined
-        for problem in result.rejected.head(max(0, sample_size - len(report.quarantine_sample))).itertuples():
-            report.quarantine_sample.append(
-                (extract.relative_path, int(problem.row_number), problem.column_name, problem.reason)
+    report = IngestReport(entity.path, quarantine_threshold)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for extract in warehouse.discover_extracts(entity, extracts_dir):
+            sha256 = extract.sha256
+            if warehouse.landed_sha256(con, extract) == sha256:
+                report.files_unchanged += 1
+                continue
+            result = check_extract(extract.path, entity)
+            warehouse.land_extract(con, entity, extract, sha256, result.accepted, result.rejected, result.rows_read)
+            _add_to_report(report, extract.relative_path, result, sample_size)
+            log(
+                f"{extract.relative_path}: {result.rows_read} rows read, {len(result.accepted)} landed, "
+                f"{result.rows_read - len(result.accepted)} quarantined"
             )
-        log(
-            f"{extract.relative_path}: {result.rows_read} rows read, {len(result.accepted)} landed, "
-            f"{quarantined} quarantined"
-        )
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("ROLLBACK" if report.rolled_back else "COMMIT")
     return report
+
+
+def _add_to_report(report: IngestReport, relative_path: str, result: ValidationResult, sample_size: int) -> None:
+    report.files_landed.append(relative_path)
+    report.rows_read += result.rows_read
+    report.rows_landed += len(result.accepted)
+    report.rows_quarantined += result.rows_read - len(result.accepted)
+    for problem in result.rejected.head(max(0, sample_size - len(report.quarantine_sample))).itertuples():
+        report.quarantine_sample.append((relative_path, int(problem.row_number), problem.column_name, problem.reason))

@@ -39,6 +39,8 @@ def summarize(result: ExecuteInProcessResult) -> str:
     lines.append(f"Checks:           {len(evaluations) - len(failed_checks)} passed, {len(failed_checks)} failed")
     for evaluation in failed_checks:
         lines.append(f"  FAILED {evaluation.asset_key.to_user_string()} :: {evaluation.check_name}")
+        sample = _metadata_value(evaluation.metadata.get("sample", []))
+        lines.extend(f"         {problem}" for problem in sample)
     if published:
         tables = ", ".join(f"cx.{name} ({rows} rows)" for name, rows in published["tables"].items())
         lines.append(f"Published:        {tables}")

@@ -151,24 +151,23 @@ def land_extract(
     rejected: pd.DataFrame,
     rows_read: int,
 ) -> None:
-    """Replaces whatever an earlier delivery of this file landed, atomically."""
+    """Replaces whatever an earlier delivery of this file landed; the caller owns the transaction."""
     extra = [c for c in accepted.columns if c not in entity.column_names and c != "_row_number"]
     select_list = ", ".join(
         [_cast(c) for c in entity.columns]
         + [_extra_columns_json(extra), "?", "CAST(? AS DATE)", "_row_number", "now()::TIMESTAMP"]
     )
     target = f"{entity.raw_schema}.{entity.name}"
-    con.execute("BEGIN TRANSACTION")
+    con.execute(f"DELETE FROM {target} WHERE _source_file = ?", [extract.relative_path])
+    con.execute("DELETE FROM ingest.quarantined_rows WHERE source_file = ?", [extract.relative_path])
+    con.execute("DELETE FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path])
+    con.register("accepted_rows", accepted)
+    con.register("rejected_rows", rejected)
     try:
-        con.execute(f"DELETE FROM {target} WHERE _source_file = ?", [extract.relative_path])
-        con.execute("DELETE FROM ingest.quarantined_rows WHERE source_file = ?", [extract.relative_path])
-        con.execute("DELETE FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path])
-        con.register("accepted_rows", accepted)
         con.execute(
             f"INSERT INTO {target} SELECT {select_list} FROM accepted_rows ORDER BY _row_number",
             [extract.relative_path, extract.extract_date.isoformat()],
         )
-        con.register("rejected_rows", rejected)
         con.execute(
             """
             INSERT INTO ingest.quarantined_rows
@@ -177,18 +176,14 @@ def land_extract(
             """,
             [entity.path, extract.relative_path, extract.extract_date.isoformat()],
         )
-        quarantined = int(rejected["row_number"].nunique()) if len(rejected) else 0
-        con.execute(
-            "INSERT INTO ingest.extract_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [entity.path, extract.relative_path, extract.extract_date, sha256, rows_read, len(accepted), quarantined],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
         con.unregister("accepted_rows")
         con.unregister("rejected_rows")
+    quarantined = rows_read - len(accepted)
+    con.execute(
+        "INSERT INTO ingest.extract_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [entity.path, extract.relative_path, extract.extract_date, sha256, rows_read, len(accepted), quarantined],
+    )
 
 
 def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
