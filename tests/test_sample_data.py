@@ -5,7 +5,6 @@ every file as text, nulls only where a field is empty.
 """
 
 import json
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.lib.contracts import ENTITIES, ENTITIES_BY_PATH
+from orchestration.lib.contracts import ENTITIES
 from orchestration.lib.sample_data import generate
 
 AS_OF = date(2024, 3, 2)  # the change days cross a leap day and a month end
@@ -234,6 +233,10 @@ def test_every_foreign_currency_has_a_rate_on_or_before_each_use(extracts):
     assert (foreign_costs["currency"].map(first_rate) <= foreign_costs["cost_month"]).all()
 
 
-def test_contract_entities_are_all_generated():
-    assert set(ENTITIES_BY_PATH) == {e.path for e in ENTITIES}
-    assert len(ENTITIES) == 9
+def test_change_extracts_update_and_soft_delete_existing_accounts(extracts):
+    accounts = extracts["crm/accounts"]
+    changes = accounts[accounts["_extract_date"] > FULL_LOAD_DATE]
+    existing = changes[pd.to_datetime(changes["created_at"]).dt.date <= FULL_LOAD_DATE]
+    assert (existing["is_deleted"] == "false").any()
+    assert (existing["is_deleted"] == "true").sum() in (1, 2)
+    assert existing["account_id"].isin(accounts.loc[accounts["_extract_date"] == FULL_LOAD_DATE, "account_id"]).all()

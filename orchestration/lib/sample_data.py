@@ -199,7 +199,7 @@ SOLVED_WITHOUT_REPLY_SHARE = 0.02
 AGENT_OPENED_SHARE = 0.05
 MERGED_SHARE, DELETED_SHARE = 0.02, 0.005
 AUTO_CLOSE_DAYS = 4
-CUSTOMERS_PER_AGENT = 60
+ACCOUNTS_PER_AGENT = 60
 
 ACTORS = np.array(["customer", "agent", "bot", "system"], dtype=object)
 CUSTOMER, AGENT, BOT, SYSTEM = range(4)
@@ -274,7 +274,7 @@ CHANGE_SUFFIXES = {"crm/survey_responses": "jsonl"}
 TIMESTAMP_STYLES = {"crm/accounts": (0, ""), "crm/survey_responses": (7 * HOUR, "+07:00")}
 DEFAULT_TIMESTAMP_STYLE = (0, "Z")
 
-_STREAMS = ("accounts", "simulation", "tickets", "billing", "crm", "fx", "costs")
+_STREAMS = ("accounts", "simulation", "tickets", "nps", "billing", "crm", "fx", "costs")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -522,7 +522,6 @@ class _Extracts:
         self._files = {e.path: _EntityFiles(root, e, timeline.extract_dates) for e in ENTITIES}
         self._open = set(self._files)
         self._progress = progress or (lambda line: None)
-        self.timeline = timeline
 
     def __getitem__(self, path: str) -> _EntityFiles:
         return self._files[path]
@@ -796,15 +795,20 @@ def _simulate(population: _Population, timeline: _Timeline, seed: int, helpdesk:
         _record_experience(month, customers, batch)
         helpdesk.write_tickets(batch, m)
         helpdesk.write_nps(*_survey_nps(rng, month, population, customers), m)
-
-        became_paying = (customers.paying_from != NAT) & (customers.paying_from < month.end) & (customers.first_paid_month < 0)
-        customers.first_paid_month[became_paying] = m
-        new_customers[m] = np.bincount(population.segment[became_paying], minlength=3)
-        paying_now = (customers.paying_from != NAT) & (customers.paying_from < month.end) & (customers.live_until >= month.end)
-        paying_customers[m] = np.bincount(population.segment[paying_now], minlength=3)
+        new_customers[m], paying_customers[m] = _count_customers(month, population, customers)
         tickets[m] = len(batch)
     changes = tuple(np.concatenate(parts) for parts in zip(*seat_changes))
     return _Simulation(book, changes, customers, new_customers, paying_customers, tickets)
+
+
+def _count_customers(month: _Month, population: _Population, customers: _Customers) -> tuple[np.ndarray, np.ndarray]:
+    """New and paying customers by segment at the month's end (they drive the month's costs)."""
+    paying = (customers.paying_from != NAT) & (customers.paying_from < month.end)
+    first_time = paying & (customers.first_paid_month < 0)
+    customers.first_paid_month[first_time] = month.index
+    paying_at_end = paying & (customers.live_until >= month.end)
+    return (np.bincount(population.segment[first_time], minlength=3),
+            np.bincount(population.segment[paying_at_end], minlength=3))
 
 
 def _subscription_terms(rng: np.random.Generator, segment: np.ndarray, product_shares: np.ndarray):
@@ -1063,6 +1067,7 @@ class _EventBlocks:
 
     def add(self, tickets: np.ndarray, at: np.ndarray, actor: int | np.ndarray, kind: int, public: bool,
             status: int = -1, order: int = 0) -> None:
+        """`order` breaks ties between events of a ticket in the same second, in their logical order."""
         k = len(tickets)
         self._parts.append((tickets, at, np.broadcast_to(actor, k), np.full(k, kind), np.full(k, public),
                             np.full(k, status), np.full(k, order)))
@@ -1077,7 +1082,6 @@ class _EventBlocks:
 @dataclass
 class _TicketTimeline:
     events: dict[str, np.ndarray]  # sorted by ticket position, time
-    merged_at: np.ndarray
     deleted_at: np.ndarray
     final_solve: np.ndarray  # NAT for tickets never solved (merged, deleted)
 
@@ -1088,7 +1092,8 @@ def _ticket_timeline(rng, batch: _TicketBatch) -> _TicketTimeline:
     Customer message (an agent's for agent-opened tickets), maybe a bot reply, agent replies with
     customer follow-ups in between (pending while waiting on the customer), internal notes,
     pending for confirmation or solved right away, reopened by a customer message for some, and
-    closed by the system four days after the last solve. Merged tickets are closed by an agent; deleted ones just stop.
+    closed by the system four days after the last solve. Merged tickets are closed by an agent;
+    deleted ones just stop.
     """
     k = len(batch)
     position = np.arange(k)
@@ -1103,9 +1108,8 @@ def _ticket_timeline(rng, batch: _TicketBatch) -> _TicketTimeline:
     events.add(bot, t0[bot] + rng.integers(20, 90, len(bot)), BOT, MESSAGE, True, order=2)
 
     merged = position[batch.merged_into > 0]
-    merged_at = np.full(k, NAT)
-    merged_at[merged] = t0[merged] + _lognormal_seconds(rng, HOUR, 0.8, len(merged))
-    events.add(merged, merged_at[merged], AGENT, STATUS_CHANGE, False, CLOSED, order=3)
+    events.add(merged, t0[merged] + _lognormal_seconds(rng, HOUR, 0.8, len(merged)), AGENT, STATUS_CHANGE, False,
+               CLOSED, order=3)
     deleted_at = np.where(batch.deleted, t0 + _lognormal_seconds(rng, 2 * HOUR, 0.8, k), NAT)
 
     answered = handled & (batch.replies > 0)
@@ -1158,7 +1162,7 @@ def _ticket_timeline(rng, batch: _TicketBatch) -> _TicketTimeline:
     events.add(again, final_solve[again], AGENT, STATUS_CHANGE, False, SOLVED, order=63)
     events.add(solved, final_solve[solved] + AUTO_CLOSE_DAYS * DAY + rng.integers(0, 2 * HOUR, len(solved)),
                SYSTEM, STATUS_CHANGE, False, CLOSED, order=70)
-    return _TicketTimeline(events.sorted(), merged_at, deleted_at, final_solve)
+    return _TicketTimeline(events.sorted(), deleted_at, final_solve)
 
 
 def _running_flag(group_first: np.ndarray, flag: np.ndarray) -> np.ndarray:
@@ -1183,7 +1187,7 @@ class _HelpdeskWriter:
         self._account_ids = population.ids
         self._timeline = timeline
         self._seed = seed
-        self._agents = max(8, population.n // CUSTOMERS_PER_AGENT)
+        self._agents = max(8, population.n // ACCOUNTS_PER_AGENT)
 
     def write_tickets(self, batch: _TicketBatch, month_index: int) -> None:
         if len(batch) == 0:
@@ -1222,7 +1226,9 @@ class _HelpdeskWriter:
         at = np.concatenate([events["at"], timeline.deleted_at[deleted]])
         status = np.concatenate([events["status"], np.full(len(deleted), -1)])
         by_agent = np.concatenate([events["actor"] == AGENT, np.zeros(len(deleted), bool)])
-        merge = np.concatenate([(events["order"] == 3), np.zeros(len(deleted), bool)])
+        # Only a merge closes a ticket by an agent; the regular close is by the system.
+        merge_event = (events["status"] == CLOSED) & (events["actor"] == AGENT)
+        merge = np.concatenate([merge_event, np.zeros(len(deleted), bool)])
         deletion = np.concatenate([np.zeros(len(events["at"]), bool), np.ones(len(deleted), bool)])
         order = np.lexsort((deletion, at, ticket))
         ticket, at, status, by_agent, merge, deletion = (a[order] for a in (ticket, at, status, by_agent, merge, deletion))
@@ -1263,7 +1269,7 @@ class _HelpdeskWriter:
         subjects = _pick(rng, list(EN_SUBJECTS), batch.category)
         language = np.where(batch.account >= 0, self._population.language[batch.account], EN)
         local = (language != EN) & (rng.random(len(batch)) < 0.5)
-        groups = [LOCAL_SUBJECTS.get(code, ("",)) for code in range(len(LANGUAGES))]
+        groups = [LOCAL_SUBJECTS.get(code, ("",)) for code in range(len(LANGUAGES))]  # English: never picked
         subjects[local] = _pick(rng, groups, language[local])
         return subjects
 
@@ -1296,7 +1302,7 @@ class _HelpdeskWriter:
         )
 
     def write_nps(self, account: np.ndarray, submitted: np.ndarray, score: np.ndarray, month_index: int) -> None:
-        rng = _rng(self._seed, "crm", month_index)
+        rng = _rng(self._seed, "nps", month_index)
         k = len(account)
         self._write_surveys(
             rng,
@@ -1489,7 +1495,7 @@ def _write_billing(extracts: _Extracts, simulation: _Simulation, population: _Po
         invoices = _subscription_invoices(rng, subs, book, population, timeline, simulation.seat_changes)
         invoices = _concat_invoices(invoices, _setup_invoices(rng, subs, book, population))
         invoices = _concat_invoices(invoices, _credit_notes(rng, invoices))
-        order = np.lexsort((invoices["id"].astype(str), invoices["issued"]))
+        order = np.lexsort((invoices["id"], invoices["issued"]))
         invoices = {name: values[order] for name, values in invoices.items()}
         _write_invoices(extracts["billing/invoices"], invoices, population, timeline)
         _write_subscriptions(extracts["billing/subscriptions"], subs, book, invoices, population, timeline)
@@ -1617,7 +1623,7 @@ def _emails(rng, slugs: np.ndarray) -> np.ndarray:
 def _write_accounts(files: _EntityFiles, customers: _Customers, population: _Population,
                     timeline: _Timeline, seed: int) -> None:
     """Accounts as signed up, some updated before the full load, some updated or deleted after it."""
-    rng = _rng(seed, "crm", 10_000)
+    rng = _rng(seed, "crm")
     n = population.n
     names, slugs = _company_names(rng, population)
     history = _AccountHistory(rng, population, slugs)
