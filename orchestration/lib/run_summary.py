@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import ExecuteInProcessResult
+from dagster import AssetCheckSeverity, ExecuteInProcessResult
 
 
 def _metadata_value(entry):
@@ -22,7 +22,8 @@ def summarize(result: ExecuteInProcessResult) -> str:
             published = metadata
 
     evaluations = result.get_asset_check_evaluations()
-    failed_checks = [e for e in evaluations if not e.passed]
+    failed_checks = [e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
+    warnings = [e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.WARN]
 
     lines = ["", "=" * 72, f"Nightly run {'SUCCEEDED' if result.success else 'FAILED'} (run id {result.run_id})"]
     if ingest_rows:
@@ -36,7 +37,10 @@ def summarize(result: ExecuteInProcessResult) -> str:
                 lines.append(
                     f"  {path:<26} {metadata['rows_read']:>9,} read {metadata['rows_quarantined']:>7,} quarantined"
                 )
-    lines.append(f"Checks:           {len(evaluations) - len(failed_checks)} passed, {len(failed_checks)} failed")
+    passed = len(evaluations) - len(failed_checks) - len(warnings)
+    lines.append(f"Checks:           {passed} passed, {len(warnings)} warned, {len(failed_checks)} failed")
+    for evaluation in warnings:
+        lines.append(f"  WARN   {evaluation.asset_key.to_user_string()} :: {evaluation.check_name}")
     for evaluation in failed_checks:
         lines.append(f"  FAILED {evaluation.asset_key.to_user_string()} :: {evaluation.check_name}")
         sample = _metadata_value(evaluation.metadata.get("sample", []))
