@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import subprocess
 import sys
@@ -42,10 +43,17 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.definitions import defs
     from orchestration.lib.run_summary import summarize
 
-    print(f"Running the nightly job on {settings.paths().data_dir}", flush=True)
-    job = defs.resolve_job_def("nightly")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG)
+    lock_path = settings.paths().data_dir / ".nightly.lock"
+    with lock_path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Another run holds {lock_path}; not starting a second one on the same data folder.")
+            return 1
+        print(f"Running the nightly job on {settings.paths().data_dir}", flush=True)
+        job = defs.resolve_job_def("nightly")
+        with DagsterInstance.get() as instance:
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG)
     print(summarize(result))
     return 0 if result.success else 1
 

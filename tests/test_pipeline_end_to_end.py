@@ -27,6 +27,43 @@ EXPECTED_MRR = [
     (date(2024, 2, 1), True, 275, 25, 100, 50, 0, 0, 50, 400, 0.1666666667, 0, 1, 0.8333333333, 133.333333),
     (date(2024, 3, 1), False, 400, 25, 0, 0, 60, 0, 0, 485, 0, 0, 1, 1, 121.25),
 ]
+TICKETS_COLUMNS = (
+    "month, is_complete_month, tickets_created, tickets_resolved, tickets_first_contact_resolved, fcr_rate, "
+    "tickets_reopened, reopen_rate, first_response_minutes_avg, first_response_minutes_p50, "
+    "first_response_minutes_p90, resolution_minutes_p50, complaints"
+)
+EXPECTED_TICKETS = [
+    (date(2024, 1, 1), True, 0, 0, 0, None, 0, None, None, None, None, None, 0),
+    (date(2024, 2, 1), True, 4, 3, 2, 0.5, 1, 0.3333333333, 100, 90, 114, 180, 1),
+    (date(2024, 3, 1), False, 2, 2, 1, 0.5, 0, 0, 45, 45, 57, 120, 1),
+]
+COSTS_COLUMNS = (
+    "month, is_complete_month, acquisition_cost, retention_cost, support_cost, cac, crc, "
+    "support_cost_per_ticket, support_cost_per_customer, arpa, crc_exceeds_arpa"
+)
+EXPECTED_COSTS = [
+    (date(2024, 1, 1), True, 1000, 400, 0, 333.333333, 133.333333, None, 0, 91.666667, True),
+    (date(2024, 2, 1), True, 300, 350, 600, 300, 116.666667, 150, 200, 133.333333, False),
+    (date(2024, 3, 1), False, 350, 0, 90, None, 0, 45, 22.5, 121.25, False),
+]
+CLV_COLUMNS = (
+    "month, segment, customers_end, arpa, avg_logo_churn_rate_6m, expected_lifetime_months, clv, cac, "
+    "clv_net, clv_to_cac"
+)
+EXPECTED_CLV = [
+    (date(2024, 1, 1), "all", 3, 91.666667, None, None, None, 333.333333, None, None),
+    (date(2024, 1, 1), "enterprise", 0, None, None, None, None, None, None, None),
+    (date(2024, 1, 1), "mid_market", 1, 125, None, None, None, 333.333333, None, None),
+    (date(2024, 1, 1), "smb", 2, 75, None, None, None, 333.333333, None, None),
+    (date(2024, 2, 1), "all", 3, 133.333333, 0.3333333333, 3, 400, 300, 100, 1.3333333333),
+    (date(2024, 2, 1), "enterprise", 1, 100, None, None, None, 0, None, None),
+    (date(2024, 2, 1), "mid_market", 1, 150, 0, None, None, None, None, None),
+    (date(2024, 2, 1), "smb", 1, 150, 0.5, 2, 300, None, None, None),
+    (date(2024, 3, 1), "all", 4, 121.25, 0.1666666667, 6, 727.5, None, None, None),
+    (date(2024, 3, 1), "enterprise", 1, 100, 0, None, None, None, None, None),
+    (date(2024, 3, 1), "mid_market", 1, 175, 0, None, None, None, None, None),
+    (date(2024, 3, 1), "smb", 2, 105, 0.25, 4, 420, None, None, None),
+]
 EXPECTED_CHURN = [
     (date(2024, 1, 1), True, 0, 3, 0, 0, 3, None),
     (date(2024, 2, 1), True, 3, 1, 0, 1, 3, 0.3333333333),
@@ -48,11 +85,12 @@ def _fingerprint(paths) -> dict[str, str]:
 
 
 def _assert_rows(actual, expected):
+    """Rates to 1e-9; money was worked out to the cent or rounded to 6 decimals by hand."""
     assert len(actual) == len(expected)
     for got, want in zip(actual, expected):
         assert got[:2] == want[:2]
         for g, w in zip(got[2:], want[2:]):
-            assert (g is None and w is None) or g == pytest.approx(w, abs=1e-9), (got, want)
+            assert (g is None and w is None) or g == pytest.approx(w, abs=1e-6), (got, want)
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +126,31 @@ def test_handbuilt_extracts_publish_hand_computed_mrr_and_churn(handbuilt_run):
         ),
         EXPECTED_CHURN,
     )
+    _assert_rows(_published(paths, f"SELECT {TICKETS_COLUMNS} FROM cx.cx_tickets_monthly ORDER BY month"), EXPECTED_TICKETS)
+    _assert_rows(_published(paths, f"SELECT {COSTS_COLUMNS} FROM cx.cx_costs_monthly ORDER BY month"), EXPECTED_COSTS)
+    _assert_rows(_published(paths, f"SELECT {CLV_COLUMNS} FROM cx.cx_clv_monthly ORDER BY month, segment"), EXPECTED_CLV)
     assert "As-of date:       2024-03-10" in output
-    assert "cx.cx_mrr_monthly (3 rows)" in output
+    assert "cx.cx_mrr_monthly (3 rows)" in output and "cx.cx_clv_monthly (12 rows)" in output
     parquet = duckdb.sql(f"SELECT sum(mrr_end) FROM '{paths.parquet_dir / 'cx_mrr_monthly.parquet'}'").fetchone()[0]
     assert parquet == pytest.approx(275 + 400 + 485)
+
+
+def test_no_personal_data_reaches_the_published_tables(handbuilt_run):
+    paths, _ = handbuilt_run
+    con = duckdb.connect(str(paths.serving_db), read_only=True)
+    try:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'cx'"
+        ).fetchall()
+        texts = [
+            value
+            for table, column in columns
+            for (value,) in con.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM cx."{table}"').fetchall()
+        ]
+    finally:
+        con.close()
+    assert not {"email", "phone"} & {column for _, column in columns}
+    assert not [text for text in texts if text and ("@" in text or text.startswith("+"))]
 
 
 def test_rerun_on_the_same_extracts_lands_nothing_and_publishes_the_same_values(handbuilt_run, capsys):

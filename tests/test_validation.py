@@ -238,42 +238,15 @@ def test_a_missing_required_value_is_rejected(tmp_path):
     assert problems(result) == [(2, "account_name", "required value is missing", None)]
 
 
-def test_every_row_of_a_duplicate_version_key_is_rejected(tmp_path):
-    path = extract(
-        tmp_path,
-        ACCOUNTS,
-        {},
-        {"updated_at": "2024-02-01T00:00:00Z"},  # a later version of A1: fine
-        {"updated_at": "2024-01-09T19:00:00Z"},  # the instant of row 1, written in UTC
-        {"account_id": "A2"},
-    )
+def test_repeated_records_in_one_file_are_all_accepted_as_versions(tmp_path):
+    # extracts.md orders a record's versions by updated_at, extract date, then row position: a
+    # record repeated in one file (even with the same updated_at) is not a contract violation.
+    path = extract(tmp_path, ACCOUNTS, {}, {"account_name": "Later name"}, {"account_id": "A2"})
 
     result = check_extract(path, ACCOUNTS)
 
-    assert problems(result) == [
-        (
-            1,
-            "account_id, updated_at",
-            "duplicate key account_id=A1, updated_at=2024-01-10T02:00:00+07:00 in this file",
-            "A1, 2024-01-10T02:00:00+07:00",
-        ),
-        (
-            3,
-            "account_id, updated_at",
-            "duplicate key account_id=A1, updated_at=2024-01-09T19:00:00Z in this file",
-            "A1, 2024-01-09T19:00:00Z",
-        ),
-    ]
-    assert accepted_rows(result) == [2, 4]
-
-
-def test_a_duplicate_key_of_an_immutable_entity_is_rejected(tmp_path):
-    result = check_extract(extract(tmp_path, TICKET_EVENTS, {}, {}, {"event_id": "E2"}), TICKET_EVENTS)
-
-    assert problems(result) == [
-        (1, "event_id", "duplicate key event_id=E1 in this file", "E1"),
-        (2, "event_id", "duplicate key event_id=E1 in this file", "E1"),
-    ]
+    assert problems(result) == []
+    assert accepted_rows(result) == [1, 2, 3]
 
 
 def test_survey_scores_and_scales_follow_the_contract(tmp_path):

@@ -30,7 +30,9 @@ def _describe_failures(run_results: dict) -> tuple[str, dict]:
         lines, samples = [], {}
         for result in failed:
             name = result["unique_id"].split(".")[2]
-            rows = warehouse.failed_test_samples(con, result.get("relation_name") or "")
+            # Only tests store failing rows; a failed model's relation holds no evidence.
+            is_test = result["unique_id"].startswith("test.")
+            rows = warehouse.failed_test_samples(con, result.get("relation_name") or "") if is_test else []
             samples[name] = rows
             message = " ".join((result.get("message") or "").split())
             lines.append(f"{name}: {message}" + (f"; failing rows: {rows}" if rows else ""))

@@ -40,7 +40,7 @@ def ensure_manifest() -> None:
     """Writes target/manifest.json when the project changed; `dagster dev` does this itself."""
     settings.export_dbt_env()
     if not _manifest_is_current():
-        dbt_resource().cli(["parse", "--quiet"], raise_on_error=True).wait()
+        dbt_resource().cli(["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
 
 
 class CxDbtTranslator(DagsterDbtTranslator):

@@ -1,9 +1,10 @@
 """Publishing the checked marts to the serving database and Parquet files BI tools read.
 
 Publishing never touches the live files in place: the new serving database and Parquet files are
-written beside them and swapped in with renames. A BI client that holds the old database open keeps
-reading the old tables; a run that fails before the swap leaves the published tables exactly as they
-were.
+written beside them and swapped in with atomic renames. `parquet` is a symbolic link to a versioned
+folder, so a reader lists either the old set of Parquet files or the new one, never a mix. A BI
+client that holds the old database open keeps reading the old tables; a run that fails before the
+swap leaves the published tables exactly as they were.
 """
 
 from __future__ import annotations
@@ -35,18 +36,20 @@ def _quote_path(path: Path) -> str:
 
 def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_id: str) -> Publication:
     paths.serving_dir.mkdir(parents=True, exist_ok=True)
-    work_dir = paths.serving_dir / f".publishing-{uuid.uuid4().hex}"
-    work_dir.mkdir()
+    version = uuid.uuid4().hex
+    new_db = paths.serving_dir / f".publishing-{version}.duckdb"
+    new_parquet_dir = paths.serving_dir / f"parquet-{version}"
+    new_parquet_dir.mkdir()
     try:
-        new_db = work_dir / paths.serving_db.name
-        new_parquet_dir = work_dir / "parquet"
-        new_parquet_dir.mkdir()
         published_at = datetime.now(timezone.utc).replace(tzinfo=None)
         row_counts = _write_serving_files(paths.warehouse_db, new_db, new_parquet_dir, tables)
         _write_publication_log(new_db, row_counts, as_of_date, published_at, run_id)
         _swap_in(new_db, new_parquet_dir, paths)
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+    except BaseException:
+        new_db.unlink(missing_ok=True)
+        if paths.parquet_dir.resolve() != new_parquet_dir.resolve():
+            shutil.rmtree(new_parquet_dir, ignore_errors=True)
+        raise
     return Publication(row_counts, as_of_date, published_at)
 
 
@@ -91,10 +94,14 @@ def _write_publication_log(
 
 
 def _swap_in(new_db: Path, new_parquet_dir: Path, paths: Paths) -> None:
-    # The database swap is one atomic rename; readers holding the old file keep their snapshot.
+    previous_parquet_dir = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
+    if paths.parquet_dir.is_dir() and previous_parquet_dir is None:
+        # A plain folder (written by hand or by an older layout) is moved aside once, to become a link.
+        previous_parquet_dir = paths.parquet_dir.rename(paths.serving_dir / f"parquet-{uuid.uuid4().hex}")
+    link = paths.serving_dir / f".parquet-link-{new_parquet_dir.name}"
+    link.symlink_to(new_parquet_dir.name)
+    os.replace(link, paths.parquet_dir)
+    # Readers holding the old database file keep their snapshot of it.
     os.replace(new_db, paths.serving_db)
-    retired = paths.serving_dir / f".retired-{uuid.uuid4().hex}"
-    if paths.parquet_dir.exists():
-        paths.parquet_dir.rename(retired)
-    new_parquet_dir.rename(paths.parquet_dir)
-    shutil.rmtree(retired, ignore_errors=True)
+    if previous_parquet_dir is not None and previous_parquet_dir != new_parquet_dir:
+        shutil.rmtree(previous_parquet_dir, ignore_errors=True)

@@ -29,9 +29,10 @@ def summarize(result: ExecuteInProcessResult) -> str:
     if ingest_rows:
         files = sum(len(m["files_landed"]) for m in ingest_rows.values())
         read = sum(m["rows_read"] for m in ingest_rows.values())
+        landed = sum(m["rows_landed"] for m in ingest_rows.values())
         quarantined = sum(m["rows_quarantined"] for m in ingest_rows.values())
         lines.append(f"Files in:         {files} new or re-delivered")
-        lines.append(f"Rows in:          {read:,} read, {read - quarantined:,} landed, {quarantined:,} quarantined")
+        lines.append(f"Rows in:          {read:,} read, {landed:,} landed, {quarantined:,} quarantined")
         for path, metadata in sorted(ingest_rows.items()):
             if metadata["rows_read"] or metadata["rows_quarantined"]:
                 lines.append(

@@ -8,12 +8,12 @@ passes here is guaranteed to cast cleanly in the raw layer (`warehouse.land_extr
 Two kinds of problems:
 - the file as a whole (unreadable, not UTF-8, truncated gzip, empty, malformed CSV or JSON, a
   required column missing) raises `ExtractFileError`: nothing of it can be trusted;
-- a row (missing value, wrong type, value outside an enumeration, duplicate version key, broken
-  business rule) goes to `ValidationResult.rejected`, one entry per problem.
+- a row (missing value, wrong type, value outside an enumeration, broken business rule) goes to `ValidationResult.rejected`, one entry per problem.
 
 Row checks run as two Great Expectations suites: the first on the text as delivered (required
 values, formats, enumerations, ISO codes), the second, on the rows that passed it, with numbers and
-booleans converted (version key uniqueness and the cross-field rules of the contract).
+booleans converted (the cross-field rules of the contract). A record may appear more than once
+in a file: the contract orders its versions by row position too, so repeats are not an error here.
 """
 
 from __future__ import annotations
@@ -325,30 +325,13 @@ def _not_one_of(column: Column) -> Callable[[Row], str]:
 
 
 # Helper columns of the typed frame; they never reach `accepted`.
-VERSION_INSTANT = "_version_instant"
 TOTAL_CENTS = "_total_cents"
 EXPECTED_TOTAL_CENTS = "_expected_total_cents"
 
 
 def _rule_checks(entity: Entity) -> list[_Check]:
     """Checks on rows that passed the structure checks, with numbers and booleans typed."""
-    return [_version_key_check(entity), *BUSINESS_RULES.get(entity.path, lambda: [])()]
-
-
-def _version_key_check(entity: Entity) -> _Check:
-    # The version column is compared as an instant: 10:00Z and 12:00+02:00 are the same version.
-    compared = [*entity.key, VERSION_INSTANT] if entity.version_column else list(entity.key)
-    reported = (*entity.key, entity.version_column) if entity.version_column else entity.key
-    expectation = (
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=compared)
-        if len(compared) > 1
-        else gxe.ExpectColumnValuesToBeUnique(column=compared[0])
-    )
-    return _Check(
-        expectation,
-        reported,
-        lambda row: "duplicate key " + ", ".join(f"{name}={row[name]}" for name in reported) + " in this file",
-    )
+    return BUSINESS_RULES.get(entity.path, lambda: [])()
 
 
 def _survey_rules() -> list[_Check]:
@@ -498,10 +481,6 @@ def _typed_frame(frame: pd.DataFrame, entity: Entity) -> pd.DataFrame:
             typed[column.name] = frame[column.name].astype("float64")
         elif column.type == "boolean":
             typed[column.name] = frame[column.name].str.lower() == "true"
-    if entity.version_column:
-        # Cut to microseconds as DuckDB does, which also keeps year 1 within the range pandas parses to.
-        microseconds = frame[entity.version_column].str.replace(r"(\.[0-9]{6})[0-9]+", r"\1", regex=True)
-        typed[VERSION_INSTANT] = pd.to_datetime(microseconds, format="ISO8601", utc=True)
     if entity.path == "billing/invoices":
         expected = typed["subtotal"] - typed["discount_amount"].fillna(0) + typed["tax_amount"].fillna(0)
         # Compared to the cent: in whole cents, so that float noise below a cent does not count.

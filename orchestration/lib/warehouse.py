@@ -115,7 +115,12 @@ def discover_extracts(entity: Entity, extracts_dir: Path | None = None) -> list[
         except ValueError as error:
             raise ExtractNameError(f"{path}: {match['date']} is not a calendar date ({error})") from None
         files.append(ExtractFile(path, path.relative_to(extracts_dir).as_posix(), extract_date))
-    return sorted(files, key=lambda f: (f.extract_date, f.relative_path))
+    dates = [f.extract_date for f in files]
+    if len(set(dates)) < len(dates):
+        twice = sorted({d.isoformat() for d in dates if dates.count(d) > 1})
+        # Two formats of one date would tie on (extract date, row position): which version wins?
+        raise ExtractNameError(f"{folder}: more than one file for extract date(s) {', '.join(twice)}")
+    return sorted(files, key=lambda f: f.extract_date)
 
 
 def landed_sha256(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> str | None:
@@ -126,7 +131,7 @@ def landed_sha256(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> str |
 
 
 def _cast(column: Column) -> str:
-    name = f'"{column.name}"'
+    name = _sql_identifier(column.name)
     if column.type == "timestamp":
         # Offsets are converted to UTC; a naive timestamp is UTC already (session TimeZone).
         return f"timezone('UTC', CAST({name} AS TIMESTAMPTZ))"
@@ -135,11 +140,18 @@ def _cast(column: Column) -> str:
     return f"CAST({name} AS {DUCKDB_TYPES[column.type]})"
 
 
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _extra_columns_json(extra: list[str]) -> str:
     if not extra:
         return "NULL"
-    pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', \"{c}\"" for c in extra)
-    return f"json_object({pairs})"
+    return "json_object(" + ", ".join(f"{_sql_string(c)}, {_sql_identifier(c)}" for c in extra) + ")"
 
 
 def land_extract(

@@ -80,8 +80,9 @@ classified as (
             when mrr_start_restated = 0 and mrr_end > 0 and was_paying_customer_before then 'reactivation'
             when mrr_start_restated = 0 and mrr_end > 0 then 'new'
             when mrr_start_restated > 0 and mrr_end = 0 then 'churned'
-            when mrr_end > mrr_start_restated then 'expansion'
-            when mrr_end < mrr_start_restated then 'contraction'
+            -- Compared to far below a cent: sums of converted amounts carry float noise.
+            when {{ round_money('mrr_end') }} > {{ round_money('mrr_start_restated') }} then 'expansion'
+            when {{ round_money('mrr_end') }} < {{ round_money('mrr_start_restated') }} then 'contraction'
             else 'unchanged'
         end as movement
     from with_history

@@ -20,12 +20,23 @@ rates as (
     from {{ ref('stg_billing__fx_rates') }}
 ),
 
+-- Money is converted from the month an invoice is issued or in service (void and draft invoices
+-- never are) and from a cost's month.
+converted_invoices as (
+    select
+        currency,
+        issued_at,
+        service_period_start
+    from {{ ref('stg_billing__invoices') }}
+    where status not in ('void', 'draft')
+),
+
 currency_uses as (
     select currency, date_trunc('month', issued_at)::date as used_in_month
-    from {{ ref('stg_billing__invoices') }}
+    from converted_invoices
     union all
     select currency, date_trunc('month', service_period_start)::date
-    from {{ ref('stg_billing__invoices') }}
+    from converted_invoices
     where service_period_start is not null
     union all
     select currency, cost_month

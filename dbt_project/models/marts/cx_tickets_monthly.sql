@@ -1,0 +1,69 @@
+with
+
+months as (
+    select
+        month,
+        is_complete_month
+    from {{ ref('int_reporting_months') }}
+),
+
+tickets as (
+    select * from {{ ref('int_ticket_facts') }}
+),
+
+monthly as (
+    select
+        month,
+        count(*) as tickets_created,
+        count(*) filter (where is_resolved) as tickets_resolved,
+        count(*) filter (where is_first_contact_resolved) as tickets_first_contact_resolved,
+        count(*) filter (where is_reopened) as tickets_reopened,
+        avg(first_response_minutes) as first_response_minutes_avg,
+        quantile_cont(first_response_minutes, 0.5) as first_response_minutes_p50,
+        quantile_cont(first_response_minutes, 0.9) as first_response_minutes_p90,
+        quantile_cont(resolution_minutes, 0.5) as resolution_minutes_p50,
+        count(*) filter (where category = 'complaint') as complaints
+    from tickets
+    group by month
+),
+
+filled as (
+    -- Months without tickets report 0 counts and NULL rates and times; tickets created in months
+    -- outside the reporting months are not reported.
+    select
+        months.month,
+        months.is_complete_month,
+        coalesce(monthly.tickets_created, 0) as tickets_created,
+        coalesce(monthly.tickets_resolved, 0) as tickets_resolved,
+        coalesce(monthly.tickets_first_contact_resolved, 0) as tickets_first_contact_resolved,
+        coalesce(monthly.tickets_reopened, 0) as tickets_reopened,
+        monthly.first_response_minutes_avg,
+        monthly.first_response_minutes_p50,
+        monthly.first_response_minutes_p90,
+        monthly.resolution_minutes_p50,
+        coalesce(monthly.complaints, 0) as complaints
+    from months
+    left join monthly
+        on months.month = monthly.month
+),
+
+final as (
+    select
+        month,
+        is_complete_month,
+        tickets_created,
+        tickets_resolved,
+        tickets_first_contact_resolved,
+        {{ round_rate(safe_divide('tickets_first_contact_resolved', 'tickets_created')) }} as fcr_rate,
+        tickets_reopened,
+        {{ round_rate(safe_divide('tickets_reopened', 'tickets_resolved')) }} as reopen_rate,
+        {{ round_money('first_response_minutes_avg') }} as first_response_minutes_avg,
+        {{ round_money('first_response_minutes_p50') }} as first_response_minutes_p50,
+        {{ round_money('first_response_minutes_p90') }} as first_response_minutes_p90,
+        {{ round_money('resolution_minutes_p50') }} as resolution_minutes_p50,
+        complaints
+    from filled
+)
+
+select * from final
+order by month
