@@ -12,7 +12,17 @@ from pathlib import Path
 
 from orchestration import settings
 
-RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+LOG_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """`name=value` of a metric setting; the value is read as YAML (80 is a number, EUR a string)."""
+    import yaml
+
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), yaml.safe_load(value)
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -53,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Running the nightly job on {settings.paths().data_dir}", flush=True)
         job = defs.resolve_job_def("nightly")
         with DagsterInstance.get() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG)
+            run_config = {**LOG_CONFIG, "ops": {"cx_dbt_models": {"config": {"dbt_vars": dict(args.set)}}}}
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
     print(summarize(result))
     return 0 if result.success else 1
 
@@ -91,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.set_defaults(handler=generate)
 
     run_parser = commands.add_parser("run", help="run the nightly job in this process and print a summary")
+    run_parser.add_argument(
+        "--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
+        help="override a metric setting for this run (dbt var), e.g. --set gross_margin_pct=80",
+    )
     run_parser.set_defaults(handler=run)
 
     ui_parser = commands.add_parser("ui", help="start the Dagster UI (and its scheduler) on localhost")

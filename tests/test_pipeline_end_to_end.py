@@ -85,12 +85,12 @@ def _fingerprint(paths) -> dict[str, str]:
 
 
 def _assert_rows(actual, expected):
-    """Rates to 1e-9; money was worked out to the cent or rounded to 6 decimals by hand."""
+    """Equal to 1e-9: money is published rounded to 6 decimals and rates to 10, as worked out by hand."""
     assert len(actual) == len(expected)
     for got, want in zip(actual, expected):
         assert got[:2] == want[:2]
         for g, w in zip(got[2:], want[2:]):
-            assert (g is None and w is None) or g == pytest.approx(w, abs=1e-6), (got, want)
+            assert (g is None and w is None) or g == pytest.approx(w, abs=1e-9), (got, want)
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +151,17 @@ def test_no_personal_data_reaches_the_published_tables(handbuilt_run):
         con.close()
     assert not {"email", "phone"} & {column for _, column in columns}
     assert not [text for text in texts if text and ("@" in text or text.startswith("+"))]
+
+
+def test_a_setting_overridden_for_one_run_changes_only_what_depends_on_it(handbuilt_run, capsys):
+    paths, _ = handbuilt_run
+
+    assert cli.main(["run", "--set", "gross_margin_pct=80"]) == 0
+
+    clv = _published(paths, "SELECT month, clv FROM cx.cx_clv_monthly WHERE segment = 'all' ORDER BY month")
+    # 80% of the hand-worked CLV of 400 (February) and 727.5 (March).
+    assert clv == [(date(2024, 1, 1), None), (date(2024, 2, 1), pytest.approx(320)), (date(2024, 3, 1), pytest.approx(582))]
+    assert _published(paths, "SELECT sum(mrr_end) FROM cx.cx_mrr_monthly") == [(pytest.approx(1160),)]
 
 
 def test_rerun_on_the_same_extracts_lands_nothing_and_publishes_the_same_values(handbuilt_run, capsys):

@@ -2,6 +2,7 @@
 
 
 import json
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -42,14 +43,20 @@ def _describe_failures(run_results: dict) -> tuple[str, dict]:
     return summary, samples
 
 
+class MetricSettings(dg.Config):
+    """Per-run overrides of the metric settings (dbt vars of dbt_project.yml), e.g. gross_margin_pct: 80."""
+
+    dbt_vars: dict[str, Any] = {}
+
+
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=CxDbtTranslator())
-def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: MetricSettings):
     settings.export_dbt_env()
     as_of = _as_of_date()
-    context.log.info(f"dbt build as of {as_of}")
+    context.log.info(f"dbt build as of {as_of}" + (f" with settings {config.dbt_vars}" if config.dbt_vars else ""))
     # Unit tests check the SQL, not the data: they run in the test suite, not every night.
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps({"as_of_date": as_of}), "--exclude", "test_type:unit"],
+        ["build", "--vars", json.dumps({**config.dbt_vars, "as_of_date": as_of}), "--exclude", "test_type:unit"],
         context=context,
         raise_on_error=False,
     )
