@@ -22,7 +22,18 @@ os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 SERVING_SCHEMA = "cx"
 # Files BI tools open must stay readable by DuckDB 1.x clients.
 SERVING_STORAGE_VERSION = "v1.0.0"
-PUBLISHED_TABLES = ("cx_mrr_monthly", "cx_churn_monthly", "cx_tickets_monthly", "cx_costs_monthly", "cx_clv_monthly")
+PUBLISHED_TABLES = (
+    "cx_mrr_monthly",
+    "cx_churn_monthly",
+    "cx_revenue_monthly",
+    "cx_tickets_monthly",
+    "cx_costs_monthly",
+    "cx_clv_monthly",
+    "cx_surveys_monthly",
+    "cx_feedback",
+    "cx_cohort_retention",
+    "cx_roi_drivers",
+)
 
 
 @dataclass(frozen=True)

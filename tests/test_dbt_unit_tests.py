@@ -24,6 +24,8 @@ def test_every_dbt_unit_test_passes(data_dir):
     warehouse.ensure_schema(con)
     con.close()
     # Unit tests read the column types of their inputs from the warehouse: build them empty first.
+    seeded = _dbt("seed")
+    assert seeded.returncode == 0, seeded.stdout
     built = _dbt("run", "--empty")
     assert built.returncode == 0, built.stdout
 

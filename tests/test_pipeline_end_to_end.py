@@ -64,6 +64,37 @@ EXPECTED_CLV = [
     (date(2024, 3, 1), "mid_market", 1, 175, 0, None, None, None, None, None),
     (date(2024, 3, 1), "smb", 2, 105, 0.25, 4, 420, None, None, None),
 ]
+REVENUE_COLUMNS = (
+    "month, is_complete_month, invoices_paid, revenue_paid, credit_notes_amount, net_revenue, avg_transaction_size, "
+    "active_subscriptions, avg_contract_value, renewals_due, renewals_renewed, renewal_rate, orders, "
+    "out_of_policy_orders, out_of_policy_rate"
+)
+EXPECTED_REVENUE = [
+    (date(2024, 1, 1), True, 4, 1025, 0, 1025, 256.25, 3, 1100, 0, 0, None, 4, 0, 0),
+    (date(2024, 2, 1), True, 2, 1350, -20, 1330, 675, 3, 1600, 0, 0, None, 2, 1, 0.5),
+    (date(2024, 3, 1), False, 2, 210, 0, 210, 105, 4, 1455, 0, 0, None, 2, 0, 0),
+]
+SURVEYS_COLUMNS = (
+    "month, is_complete_month, nps_responses, nps_promoters, nps_passives, nps_detractors, nps, csat_responses, "
+    "csat_positive, csat_score, csat_mean_normalized, ces_responses, ces_mean"
+)
+EXPECTED_SURVEYS = [
+    (date(2024, 1, 1), True, 0, 0, 0, 0, None, 0, 0, None, None, 0, None),
+    (date(2024, 2, 1), True, 1, 1, 0, 0, 100, 1, 1, 100, 75, 0, None),
+    (date(2024, 3, 1), False, 1, 0, 0, 1, -100, 1, 0, 0, 25, 1, 6),
+]
+EXPECTED_FEEDBACK = [
+    ("R1", "A", "smb", "nps", 9, "promoter", None, "Great support, thanks"),
+    ("R2", "B", "mid_market", "csat", 4, "positive", "question", "Hỗ trợ rất nhanh"),
+    ("R3", "D", "smb", "nps", 6, "detractor", None, "Slow first response, considering alternatives"),
+]
+EXPECTED_COHORTS = [
+    (date(2024, 1, 1), 0, 3, 3, 1, 1),
+    (date(2024, 1, 1), 1, 3, 2, 0.6666666667, 1.0909090909),
+    (date(2024, 1, 1), 2, 3, 3, 1, 1.4),
+    (date(2024, 2, 1), 0, 1, 1, 1, 1),
+    (date(2024, 2, 1), 1, 1, 1, 1, 1),
+]
 EXPECTED_CHURN = [
     (date(2024, 1, 1), True, 0, 3, 0, 0, 3, None),
     (date(2024, 2, 1), True, 3, 1, 0, 1, 3, 0.3333333333),
@@ -129,6 +160,27 @@ def test_handbuilt_extracts_publish_hand_computed_mrr_and_churn(handbuilt_run):
     _assert_rows(_published(paths, f"SELECT {TICKETS_COLUMNS} FROM cx.cx_tickets_monthly ORDER BY month"), EXPECTED_TICKETS)
     _assert_rows(_published(paths, f"SELECT {COSTS_COLUMNS} FROM cx.cx_costs_monthly ORDER BY month"), EXPECTED_COSTS)
     _assert_rows(_published(paths, f"SELECT {CLV_COLUMNS} FROM cx.cx_clv_monthly ORDER BY month, segment"), EXPECTED_CLV)
+    _assert_rows(_published(paths, f"SELECT {REVENUE_COLUMNS} FROM cx.cx_revenue_monthly ORDER BY month"), EXPECTED_REVENUE)
+    _assert_rows(_published(paths, f"SELECT {SURVEYS_COLUMNS} FROM cx.cx_surveys_monthly ORDER BY month"), EXPECTED_SURVEYS)
+    assert _published(
+        paths,
+        "SELECT response_id, account_id, segment, survey_type, score, score_category, ticket_category, comment "
+        "FROM cx.cx_feedback ORDER BY response_id",
+    ) == EXPECTED_FEEDBACK
+    _assert_rows(
+        _published(
+            paths,
+            "SELECT cohort_month, months_since_start, customers_in_cohort, customers_active, logo_retention_rate, "
+            "mrr_retention_rate FROM cx.cx_cohort_retention ORDER BY cohort_month, months_since_start",
+        ),
+        EXPECTED_COHORTS,
+    )
+    # Only January's customers can be followed into a complete next month: A, B and D, of whom D churned.
+    assert _published(
+        paths,
+        "SELECT driver, driver_value, customer_months, churned_next_month, churn_rate_next_month, lift "
+        "FROM cx.cx_roi_drivers WHERE driver_value IN ('all', 'no_reply_data') ORDER BY driver",
+    ) == [("all", "all", 3, 1, 0.3333333333, 1.0), ("first_response_band", "no_reply_data", 3, 1, 0.3333333333, 1.0)]
     assert "As-of date:       2024-03-10" in output
     assert "cx.cx_mrr_monthly (3 rows)" in output and "cx.cx_clv_monthly (12 rows)" in output
     parquet = duckdb.sql(f"SELECT sum(mrr_end) FROM '{paths.parquet_dir / 'cx_mrr_monthly.parquet'}'").fetchone()[0]

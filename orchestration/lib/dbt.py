@@ -44,12 +44,14 @@ def ensure_manifest() -> None:
 
 
 class CxDbtTranslator(DagsterDbtTranslator):
-    """Groups dbt models by layer (their folder under models/) and names their owner."""
+    """Groups dbt models by layer (their folder under models/), seeds as user-editable settings."""
 
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") == "seed":
+            return "settings"
         folders = dbt_resource_props.get("fqn", [])[1:-1]
         return next((layer for layer in LAYERS if layer in folders), super().get_group_name(dbt_resource_props))
 

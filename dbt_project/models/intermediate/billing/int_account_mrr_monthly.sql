@@ -1,0 +1,54 @@
+{#-
+  One row per account and reporting month, dense from the account's first paid month (its first
+  month end with MRR > 0) through the as-of month: its MRR at that month end, 0 in the months it
+  was not paying (int_account_mrr_movements only has the months with MRR at the start or the end).
+-#}
+with
+
+months as (
+    select month
+    from {{ ref('int_reporting_months') }}
+),
+
+movements as (
+    select
+        account_id,
+        month,
+        mrr_end
+    from {{ ref('int_account_mrr_movements') }}
+),
+
+first_paid as (
+    select
+        account_id,
+        min(month) as first_paid_month
+    from movements
+    where mrr_end > 0
+    group by account_id
+),
+
+account_months as (
+    select
+        first_paid.account_id,
+        months.month,
+        first_paid.first_paid_month
+    from first_paid
+    inner join months
+        on months.month >= first_paid.first_paid_month
+),
+
+final as (
+    select
+        account_months.account_id,
+        account_months.month,
+        account_months.first_paid_month,
+        datediff('month', account_months.first_paid_month, account_months.month) as months_since_start,
+        coalesce(movements.mrr_end, 0) as mrr_end,
+        coalesce(movements.mrr_end, 0) > 0 as is_paying
+    from account_months
+    left join movements
+        on account_months.account_id = movements.account_id
+        and account_months.month = movements.month
+)
+
+select * from final

@@ -1,0 +1,159 @@
+{#-
+  One row per account and reporting month m at whose end the account was a paying customer: the
+  customer experience of the 90 days before m's measurement instant (first replies, first-contact
+  resolution, last NPS answer) and whether the account churned in m+1 (NULL while m+1 is not a
+  complete month). The input of cx_roi_drivers.
+-#}
+with
+
+months as (
+    select
+        month,
+        measured_before,
+        -- The window: the 90 days ending just before the measurement instant, [from, before).
+        measured_before - interval 90 day as window_from,
+        lead(is_complete_month) over (order by month) as is_next_month_complete
+    from {{ ref('int_reporting_months') }}
+),
+
+movements as (
+    select
+        account_id,
+        month,
+        mrr_end,
+        movement
+    from {{ ref('int_account_mrr_movements') }}
+),
+
+tickets as (
+    select
+        ticket_id,
+        account_id,
+        created_at,
+        is_first_contact_resolved,
+        first_response_minutes
+    from {{ ref('int_ticket_facts') }}
+    where account_id is not null
+),
+
+nps_responses as (
+    select
+        response_id,
+        account_id,
+        score,
+        submitted_at
+    from {{ ref('stg_crm__survey_responses') }}
+    where survey_type = 'nps'
+        and scale_min = 0
+        and scale_max = 10
+),
+
+paying_account_months as (
+    select
+        movements.account_id,
+        movements.month,
+        months.measured_before,
+        months.window_from,
+        coalesce(months.is_next_month_complete, false) as is_next_month_complete
+    from movements
+    inner join months
+        on movements.month = months.month
+    where movements.mrr_end > 0
+),
+
+ticket_experience as (
+    select
+        paying_account_months.account_id,
+        paying_account_months.month,
+        count(*) as tickets_90d,
+        count(tickets.first_response_minutes) as tickets_replied_90d,
+        count(*) filter (where not tickets.is_first_contact_resolved) as tickets_not_first_contact_resolved_90d,
+        avg(tickets.first_response_minutes) as first_response_minutes_avg_90d
+    from paying_account_months
+    inner join tickets
+        on paying_account_months.account_id = tickets.account_id
+        and tickets.created_at >= paying_account_months.window_from
+        and tickets.created_at < paying_account_months.measured_before
+    group by paying_account_months.account_id, paying_account_months.month
+),
+
+last_nps as (
+    select
+        paying_account_months.account_id,
+        paying_account_months.month,
+        nps_responses.score as last_nps_score,
+        count(*) over (partition by paying_account_months.account_id, paying_account_months.month) as nps_responses_90d
+    from paying_account_months
+    inner join nps_responses
+        on paying_account_months.account_id = nps_responses.account_id
+        and nps_responses.submitted_at >= paying_account_months.window_from
+        and nps_responses.submitted_at < paying_account_months.measured_before
+    qualify row_number() over (
+        partition by paying_account_months.account_id, paying_account_months.month
+        order by nps_responses.submitted_at desc, nps_responses.response_id desc
+    ) = 1
+),
+
+joined as (
+    select
+        paying_account_months.account_id,
+        paying_account_months.month,
+        paying_account_months.window_from,
+        paying_account_months.measured_before,
+        coalesce(ticket_experience.tickets_90d, 0) as tickets_90d,
+        coalesce(ticket_experience.tickets_replied_90d, 0) as tickets_replied_90d,
+        coalesce(ticket_experience.tickets_not_first_contact_resolved_90d, 0) as tickets_not_first_contact_resolved_90d,
+        ticket_experience.first_response_minutes_avg_90d,
+        coalesce(last_nps.nps_responses_90d, 0) as nps_responses_90d,
+        last_nps.last_nps_score,
+        paying_account_months.is_next_month_complete,
+        next_month.movement = 'churned' as is_churned
+    from paying_account_months
+    left join ticket_experience
+        on paying_account_months.account_id = ticket_experience.account_id
+        and paying_account_months.month = ticket_experience.month
+    left join last_nps
+        on paying_account_months.account_id = last_nps.account_id
+        and paying_account_months.month = last_nps.month
+    -- Paying at the end of m, so the account has a movement row in m+1 whenever m+1 is reported.
+    left join movements as next_month
+        on paying_account_months.account_id = next_month.account_id
+        and (paying_account_months.month + interval 1 month)::date = next_month.month
+),
+
+final as (
+    select
+        account_id,
+        month,
+        window_from::date as window_from,
+        measured_before as window_before,
+        tickets_90d,
+        tickets_replied_90d,
+        tickets_not_first_contact_resolved_90d,
+        first_response_minutes_avg_90d,
+        case
+            when first_response_minutes_avg_90d is null then 'no_reply_data'
+            when first_response_minutes_avg_90d < 60 then 'under_1h'
+            when first_response_minutes_avg_90d < 240 then '1h_to_4h'
+            when first_response_minutes_avg_90d < 480 then '4h_to_8h'
+            when first_response_minutes_avg_90d < 1440 then '8h_to_24h'
+            else 'over_24h'
+        end as first_response_band,
+        case
+            when tickets_90d = 0 then 'no_tickets'
+            when tickets_not_first_contact_resolved_90d > 0 then 'yes'
+            else 'no'
+        end as had_unresolved_first_contact,
+        nps_responses_90d,
+        last_nps_score,
+        case
+            when last_nps_score is null then 'no_response'
+            when last_nps_score >= 9 then 'promoter'
+            when last_nps_score >= 7 then 'passive'
+            else 'detractor'
+        end as last_nps_category,
+        case when is_next_month_complete then coalesce(is_churned, false) end as churned_next_month
+    from joined
+)
+
+select * from final

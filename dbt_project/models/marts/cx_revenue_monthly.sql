@@ -1,0 +1,164 @@
+{#-
+  Revenue, transactions, contract value, renewals and discount policy per reporting month
+  (metrics.md, cx_revenue_monthly). Invoices count in their issued_at month, converted at that
+  month's rate; subscriptions and their MRR at the month end; renewals in their due month.
+-#}
+with
+
+months as (
+    select
+        month,
+        is_complete_month
+    from {{ ref('int_reporting_months') }}
+),
+
+invoices as (
+    select * from {{ ref('int_invoices_converted') }}
+),
+
+subscription_mrr as (
+    select
+        subscription_id,
+        month,
+        currency,
+        mrr_native
+    from {{ ref('int_subscription_mrr_monthly') }}
+),
+
+fx as (
+    select
+        month,
+        currency,
+        rate
+    from {{ ref('int_fx_rates_monthly') }}
+),
+
+renewals as (
+    select
+        month,
+        is_renewed,
+        is_pending
+    from {{ ref('int_renewals') }}
+),
+
+discount_policy as (
+    select
+        min_subtotal,
+        max_discount_pct
+    from {{ ref('discount_policy') }}
+),
+
+invoice_totals as (
+    select
+        month,
+        count(*) filter (
+            where invoice_type in ('subscription', 'one_time') and status = 'paid' and revenue > 0
+        ) as invoices_paid,
+        sum(revenue) filter (
+            where invoice_type in ('subscription', 'one_time') and status = 'paid' and revenue > 0
+        ) as revenue_paid,
+        sum(revenue) filter (
+            where invoice_type = 'credit_note' and status not in ('void', 'draft')
+        ) as credit_notes_amount
+    from invoices
+    group by month
+),
+
+orders as (
+    select
+        month,
+        -- Percent compared at 10 decimals, so 7 / 100 * 100 = 7.000000000000001 never exceeds 7.
+        {{ round_rate('discount_amount / subtotal * 100') }} as discount_pct,
+        -- The tier is looked up on the converted subtotal at 6 decimals (float noise of the
+        -- conversion never drops an order just below a tier's bound).
+        {{ round_money('subtotal') }} as converted_subtotal
+    from invoices
+    where invoice_type in ('subscription', 'one_time')
+        and status not in ('void', 'draft')
+        and subtotal > 0
+),
+
+orders_with_policy as (
+    select
+        orders.month,
+        -- "Exceeds": a discount exactly at the limit is within policy. Below every tier: no limit.
+        coalesce(orders.discount_pct > discount_policy.max_discount_pct, false) as is_out_of_policy
+    from orders
+    -- The tier with the largest min_subtotal <= the converted subtotal.
+    asof left join discount_policy
+        on orders.converted_subtotal >= discount_policy.min_subtotal
+),
+
+order_totals as (
+    select
+        month,
+        count(*) as orders,
+        count(*) filter (where is_out_of_policy) as out_of_policy_orders
+    from orders_with_policy
+    group by month
+),
+
+subscription_totals as (
+    select
+        subscription_mrr.month,
+        count(*) as active_subscriptions,
+        avg(subscription_mrr.mrr_native * fx.rate * 12) as avg_contract_value
+    from subscription_mrr
+    left join fx
+        on subscription_mrr.month = fx.month
+        and subscription_mrr.currency = fx.currency
+    group by subscription_mrr.month
+),
+
+renewal_totals as (
+    select
+        month,
+        count(*) filter (where not is_pending) as renewals_due,
+        count(*) filter (where is_renewed) as renewals_renewed
+    from renewals
+    group by month
+),
+
+joined as (
+    select
+        months.month,
+        months.is_complete_month,
+        coalesce(invoice_totals.invoices_paid, 0) as invoices_paid,
+        {{ round_money('coalesce(invoice_totals.revenue_paid, 0)') }} as revenue_paid,
+        {{ round_money('coalesce(invoice_totals.credit_notes_amount, 0)') }} as credit_notes_amount,
+        coalesce(subscription_totals.active_subscriptions, 0) as active_subscriptions,
+        subscription_totals.avg_contract_value,
+        coalesce(renewal_totals.renewals_due, 0) as renewals_due,
+        coalesce(renewal_totals.renewals_renewed, 0) as renewals_renewed,
+        coalesce(order_totals.orders, 0) as orders,
+        coalesce(order_totals.out_of_policy_orders, 0) as out_of_policy_orders
+    from months
+    left join invoice_totals on months.month = invoice_totals.month
+    left join subscription_totals on months.month = subscription_totals.month
+    left join renewal_totals on months.month = renewal_totals.month
+    left join order_totals on months.month = order_totals.month
+),
+
+final as (
+    select
+        month,
+        is_complete_month,
+        invoices_paid,
+        revenue_paid,
+        credit_notes_amount,
+        -- Summed from the rounded parts, so the identity holds exactly as published.
+        {{ round_money('revenue_paid + credit_notes_amount') }} as net_revenue,
+        {{ round_money(safe_divide('revenue_paid', 'invoices_paid')) }} as avg_transaction_size,
+        active_subscriptions,
+        {{ round_money('avg_contract_value') }} as avg_contract_value,
+        renewals_due,
+        renewals_renewed,
+        {{ round_rate(safe_divide('renewals_renewed', 'renewals_due')) }} as renewal_rate,
+        orders,
+        out_of_policy_orders,
+        {{ round_rate(safe_divide('out_of_policy_orders', 'orders')) }} as out_of_policy_rate
+    from joined
+)
+
+select * from final
+order by month
