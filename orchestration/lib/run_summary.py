@@ -9,6 +9,16 @@ def _metadata_value(entry):
     return getattr(entry, "value", entry)
 
 
+def _failure_message(data) -> str:
+    """The user's own description, else the innermost error (Dagster wraps it in its own)."""
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message}"
+
+
 def summarize(result: ExecuteInProcessResult) -> str:
     ingest_rows = {}
     published = None
@@ -54,7 +64,6 @@ def summarize(result: ExecuteInProcessResult) -> str:
         lines.append("Published:        nothing; the tables published before stay as they were")
     for failure in result.get_step_failure_events():
         data = failure.step_failure_data
-        message = data.user_failure_data.description if data.user_failure_data else data.error.message
-        lines.append(f"Failed step {failure.step_key}: {message.strip()}")
+        lines.append(f"Failed step {failure.step_key}: {_failure_message(data).strip()}")
     lines.append("=" * 72)
     return "\n".join(lines)
