@@ -324,7 +324,7 @@ def _mrr_at_month_end(paths, month: date) -> tuple[float, int]:
 
 
 def test_generated_sample_publishes_bridges_that_hold_and_match_an_independent_computation(data_dir, dbt_manifest, capsys):
-    assert cli.main(["generate", "--accounts", "150", "--months", "8", "--change-days", "3", "--as-of", "2024-06-20"]) == 0
+    assert cli.main(["generate", "--accounts", "600", "--months", "12", "--change-days", "3", "--as-of", "2024-06-20"]) == 0
     assert cli.main(["run"]) == 0, capsys.readouterr().out
 
     mrr = pd.DataFrame(
@@ -343,6 +343,17 @@ def test_generated_sample_publishes_bridges_that_hold_and_match_an_independent_c
     for month, start, new, reactivated, churned, end in churn:
         assert end == start + new + reactivated - churned, month
     assert mrr["mrr_churned"].sum() > 0 and mrr["mrr_expansion"].sum() > 0 and mrr["fx_adjustment"].abs().sum() > 0
+
+    # The generator makes slow first replies raise churn: the drivers table must show it.
+    churn_by_band = dict(
+        _published(
+            data_dir,
+            "SELECT driver_value IN ('8h_to_24h', 'over_24h'), sum(churned_next_month) / sum(customer_months) "
+            "FROM cx.cx_roi_drivers WHERE driver = 'first_response_band' "
+            "AND driver_value IN ('under_1h', '1h_to_4h', '8h_to_24h', 'over_24h') GROUP BY 1",
+        )
+    )
+    assert churn_by_band[True] > 1.5 * churn_by_band[False], churn_by_band
 
     last_complete = mrr[mrr["is_complete_month"]].iloc[-1]
     expected_mrr, expected_customers = _mrr_at_month_end(data_dir, last_complete["month"])
