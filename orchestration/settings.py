@@ -33,6 +33,8 @@ PUBLISHED_TABLES = (
     "cx_feedback",
     "cx_cohort_retention",
     "cx_roi_drivers",
+    "cx_customer_360",
+    "cx_segment_monthly",
 )
 
 

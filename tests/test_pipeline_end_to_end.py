@@ -95,6 +95,32 @@ EXPECTED_COHORTS = [
     (date(2024, 2, 1), 0, 1, 1, 1, 1),
     (date(2024, 2, 1), 1, 1, 1, 1, 1),
 ]
+CUSTOMER_360_COLUMNS = (
+    "account_id, segment, lifecycle_stage, is_paying, first_paid_month, current_mrr, realized_revenue, "
+    "avg_contract_value, avg_transaction_size, tickets_90d, first_response_minutes_avg_90d, fcr_rate_90d, "
+    "complaints_12m, complaints_per_1k_revenue_12m, support_cost_12m, client_profitability_12m, products_used, "
+    "out_of_policy_orders_12m, nps_last, csat_score_90d, health_score, health_band, expected_lifetime_months, "
+    "predicted_clv"
+)
+# tests/fixtures/handbuilt/expected.md works each figure out (90 days: 2023-12-13 to the as-of date).
+EXPECTED_CUSTOMER_360 = [
+    ("A", "smb", "onboarding", True, date(2024, 1, 1), 150, 880, 1800, 225, 2, 90, 0.5, 1, 1 / 0.88, 400, 280, 1, 1,
+     9, None, 82, "green", 4, 1480),
+    ("B", "mid_market", "onboarding", True, date(2024, 1, 1), 175, 375, 2100, 375, 1, 90, 1, 0, 0, 0, 175, 1, 0,
+     None, 100, 66.25 / 0.75, "green", None, None),
+    ("C", "enterprise", "onboarding", True, date(2024, 2, 1), 100, 1200, 1200, 1200, 2, 45, 0.5, 1, 1 / 1.2, 90,
+     1200 - 90 - 650 / 3, 1, 0, None, 0, (0.35 * 325 / 6 + 30) / 0.75, "yellow", None, None),
+    ("D", "smb", "onboarding", True, date(2024, 1, 1), 60, 110, 720, 55, 1, 120, 0, 0, 0, 200, 110 - 200 - 400 / 3, 1,
+     0, 6, None, 41 / 0.75, "yellow", 4, 350),
+]
+SEGMENT_COLUMNS = (
+    "dimension_value, customers_start, customers_new, customers_churned, customers_end, mrr_end, nps, csat_score, fcr_rate"
+)
+EXPECTED_SEGMENTS_FEBRUARY = [
+    ("enterprise", 0, 1, 0, 1, 100, None, None, None),
+    ("mid_market", 1, 0, 0, 1, 150, None, 100, 1),
+    ("smb", 2, 0, 1, 1, 150, 100, None, 1 / 3),
+]
 EXPECTED_CHURN = [
     (date(2024, 1, 1), True, 0, 3, 0, 0, 3, None),
     (date(2024, 2, 1), True, 3, 1, 0, 1, 3, 0.3333333333),
@@ -115,13 +141,17 @@ def _fingerprint(paths) -> dict[str, str]:
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
-def _assert_rows(actual, expected):
-    """Equal to 1e-9: money is published rounded to 6 decimals and rates to 10, as worked out by hand."""
+def _assert_rows(actual, expected, tolerance=1e-9, key_columns=2):
+    """Equal to 1e-9 by default: money is published rounded to 6 decimals and rates to 10, as worked
+    out by hand; figures derived from rounded parts get a looser tolerance."""
     assert len(actual) == len(expected)
     for got, want in zip(actual, expected):
-        assert got[:2] == want[:2]
-        for g, w in zip(got[2:], want[2:]):
-            assert (g is None and w is None) or g == pytest.approx(w, abs=1e-9), (got, want)
+        assert got[:key_columns] == want[:key_columns]
+        for g, w in zip(got[key_columns:], want[key_columns:]):
+            if isinstance(w, (str, bool, date)) or w is None:
+                assert g == w, (got, want)
+            else:
+                assert g == pytest.approx(w, abs=tolerance), (got, want)
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +204,21 @@ def test_handbuilt_extracts_publish_hand_computed_mrr_and_churn(handbuilt_run):
             "mrr_retention_rate FROM cx.cx_cohort_retention ORDER BY cohort_month, months_since_start",
         ),
         EXPECTED_COHORTS,
+    )
+    _assert_rows(
+        _published(paths, f"SELECT {CUSTOMER_360_COLUMNS} FROM cx.cx_customer_360 ORDER BY account_id"),
+        EXPECTED_CUSTOMER_360,
+        tolerance=1e-6,
+    )
+    _assert_rows(
+        _published(
+            paths,
+            f"SELECT {SEGMENT_COLUMNS} FROM cx.cx_segment_monthly "
+            "WHERE month = '2024-02-01' AND dimension = 'segment' ORDER BY dimension_value",
+        ),
+        EXPECTED_SEGMENTS_FEBRUARY,
+        tolerance=1e-9,
+        key_columns=1,
     )
     # Only January's customers can be followed into a complete next month: A, B and D, of whom D churned.
     assert _published(

@@ -2,6 +2,7 @@
   Revenue, transactions, contract value, renewals and discount policy per reporting month
   (metrics.md, cx_revenue_monthly). Invoices count in their issued_at month, converted at that
   month's rate; subscriptions and their MRR at the month end; renewals in their due month.
+  Orders and their discount policy check come per order from int_orders, counted here by month.
 -#}
 with
 
@@ -41,11 +42,11 @@ renewals as (
     from {{ ref('int_renewals') }}
 ),
 
-discount_policy as (
+orders as (
     select
-        min_subtotal,
-        max_discount_pct
-    from {{ ref('discount_policy') }}
+        month,
+        is_out_of_policy
+    from {{ ref('int_orders') }}
 ),
 
 invoice_totals as (
@@ -64,37 +65,12 @@ invoice_totals as (
     group by month
 ),
 
-orders as (
-    select
-        month,
-        -- Percent compared at 10 decimals, so 7 / 100 * 100 = 7.000000000000001 never exceeds 7.
-        {{ round_rate('discount_amount / subtotal * 100') }} as discount_pct,
-        -- The tier is looked up on the converted subtotal at 6 decimals (float noise of the
-        -- conversion never drops an order just below a tier's bound).
-        {{ round_money('subtotal') }} as converted_subtotal
-    from invoices
-    where invoice_type in ('subscription', 'one_time')
-        and status not in ('void', 'draft')
-        and subtotal > 0
-),
-
-orders_with_policy as (
-    select
-        orders.month,
-        -- "Exceeds": a discount exactly at the limit is within policy. Below every tier: no limit.
-        coalesce(orders.discount_pct > discount_policy.max_discount_pct, false) as is_out_of_policy
-    from orders
-    -- The tier with the largest min_subtotal <= the converted subtotal.
-    asof left join discount_policy
-        on orders.converted_subtotal >= discount_policy.min_subtotal
-),
-
 order_totals as (
     select
         month,
         count(*) as orders,
         count(*) filter (where is_out_of_policy) as out_of_policy_orders
-    from orders_with_policy
+    from orders
     group by month
 ),
 

@@ -1,0 +1,67 @@
+{#-
+  The lifecycle stage of every CRM account at the end of every reporting month (metrics.md,
+  cx_customer_360): whole calendar months from its sign-up date (created_at, UTC) to the month's
+  reference date, the last day before the month's measurement instant (the month's last day, or
+  the as-of date in the running month). Stages: < 3 onboarding, 3 to < 12 adopting, 12 to < 24
+  established, >= 24 loyal.
+-#}
+with
+
+months as (
+    select
+        month,
+        -- The last day measured: the day before the measurement instant.
+        (measured_before - 1)::date as reference_date
+    from {{ ref('int_reporting_months') }}
+),
+
+accounts as (
+    select
+        account_id,
+        created_at::date as signup_date
+    from {{ ref('stg_crm__accounts') }}
+),
+
+account_months as (
+    select
+        accounts.account_id,
+        months.month,
+        months.reference_date,
+        accounts.signup_date,
+        datediff('month', accounts.signup_date, months.reference_date) as calendar_months
+    from accounts
+    cross join months
+),
+
+whole_months as (
+    select
+        account_id,
+        month,
+        reference_date,
+        signup_date,
+        -- Completed months: n such that signup + n months <= reference date < signup + (n + 1)
+        -- months (a month added to the 31st ends on the last day of a shorter month).
+        calendar_months - case
+            when (signup_date + to_months(calendar_months))::date > reference_date then 1
+            else 0
+        end as months_since_signup
+    from account_months
+),
+
+final as (
+    select
+        account_id,
+        month,
+        reference_date,
+        signup_date,
+        months_since_signup,
+        case
+            when months_since_signup < 3 then 'onboarding'
+            when months_since_signup < 12 then 'adopting'
+            when months_since_signup < 24 then 'established'
+            else 'loyal'
+        end as lifecycle_stage
+    from whole_months
+)
+
+select * from final

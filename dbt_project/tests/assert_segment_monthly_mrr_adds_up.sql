@@ -1,0 +1,40 @@
+{#-
+  Every dimension of cx_segment_monthly partitions the MRR: for every month and dimension, mrr_end
+  summed over the dimension's values = cx_mrr_monthly.mrr_end to the cent (a month or dimension
+  without rows fails too).
+-#}
+{{ config(meta={'dagster': {'ref': {'name': 'cx_segment_monthly'}}}) }}
+with
+
+totals as (
+    select
+        mrr.month,
+        dimensions.dimension,
+        mrr.mrr_end
+    from {{ ref('cx_mrr_monthly') }} as mrr
+    cross join (
+        values ('segment'), ('region'), ('acquisition_channel'), ('lifecycle_stage')
+    ) as dimensions (dimension)
+),
+
+breakdown as (
+    select
+        month,
+        dimension,
+        sum(mrr_end) as mrr_end
+    from {{ ref('cx_segment_monthly') }}
+    group by month, dimension
+)
+
+select
+    coalesce(totals.month, breakdown.month) as month,
+    coalesce(totals.dimension, breakdown.dimension) as dimension,
+    totals.mrr_end as total_mrr_end,
+    breakdown.mrr_end as breakdown_mrr_end
+from totals
+full outer join breakdown
+    on totals.month = breakdown.month
+    and totals.dimension = breakdown.dimension
+where totals.mrr_end is null
+    or breakdown.mrr_end is null
+    or abs(totals.mrr_end - breakdown.mrr_end) >= 0.01
