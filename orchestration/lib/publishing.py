@@ -36,6 +36,7 @@ def _quote_path(path: Path) -> str:
 
 def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_id: str) -> Publication:
     paths.serving_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(paths)
     version = uuid.uuid4().hex
     new_db = paths.serving_dir / f".publishing-{version}.duckdb"
     new_parquet_dir = paths.serving_dir / f"parquet-{version}"
@@ -51,6 +52,19 @@ def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_i
             shutil.rmtree(new_parquet_dir, ignore_errors=True)
         raise
     return Publication(row_counts, as_of_date, published_at)
+
+
+def remove_leftovers(paths: Paths) -> None:
+    """Removes what an interrupted publication left beside the live files (one run at a time, so
+    nothing else is writing there): unfinished databases and Parquet folders no link points to."""
+    live_parquet_dir = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
+    for leftover in paths.serving_dir.glob(".publishing-*.duckdb*"):
+        leftover.unlink(missing_ok=True)
+    for leftover in paths.serving_dir.glob(".parquet-link-*"):
+        leftover.unlink(missing_ok=True)
+    for folder in paths.serving_dir.glob("parquet-*"):
+        if folder.is_dir() and folder.resolve() != live_parquet_dir:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_serving_files(warehouse_db: Path, new_db: Path, parquet_dir: Path, tables: tuple[str, ...]) -> dict[str, int]:
