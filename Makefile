@@ -2,6 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# An old DuckDB client, to test that BI tools on DuckDB 1.x can open the serving database.
+DUCKDB_1_1_CLIENT := duckdb==1.1.3
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
@@ -14,6 +16,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(PYTHON) -m venv $(VENV)/duckdb-1.1
+	$(VENV)/duckdb-1.1/bin/pip install --quiet $(DUCKDB_1_1_CLIENT)
 	touch $@
 
 # Generates the sample extracts only when the data folder has none yet.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,9 @@ from pathlib import Path
 from orchestration import settings
 
 LOG_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Tags of a run started by `cx-pipeline run`, to find it again if its process is killed.
+LAUNCHER_TAG = "cx/launched_by"
+PID_TAG = "cx/pid"
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -63,10 +65,37 @@ def run(args: argparse.Namespace) -> int:
         print(f"Running the nightly job on {settings.paths().data_dir}", flush=True)
         job = defs.resolve_job_def("nightly")
         with DagsterInstance.get() as instance:
+            _fail_runs_of_dead_processes(instance)
             run_config = {**LOG_CONFIG, "ops": {"cx_dbt_models": {"config": {"dbt_vars": dict(args.set)}}}}
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config=run_config,
+                tags={LAUNCHER_TAG: "cx-pipeline run", PID_TAG: str(os.getpid())},
+            )
     print(summarize(result))
     return 0 if result.success else 1
+
+
+def _fail_runs_of_dead_processes(instance) -> None:
+    """A run whose process was killed stays "started" in Dagster for ever (and would hold the
+    instance's only run slot). Called under the data folder's lock, so no other `cx-pipeline run` is
+    alive: every earlier one still marked unfinished was killed, and is marked failed."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    unfinished = instance.get_runs(
+        RunsFilter(
+            statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED],
+            tags={LAUNCHER_TAG: "cx-pipeline run"},
+        )
+    )
+    for dead_run in unfinished:
+        instance.report_run_failed(
+            dead_run,
+            message=f"The process that ran it (pid {dead_run.tags.get(PID_TAG)}) ended without finishing "
+            "the run (killed?); the published tables are those of the last complete run.",
+        )
+        print(f"Marked run {dead_run.run_id} as failed: its process ended without finishing it.")
 
 
 def ui(args: argparse.Namespace) -> int:
@@ -82,7 +111,8 @@ def ui(args: argparse.Namespace) -> int:
     # `dagster dev` prepares the dbt project with the `dbt` on PATH: make it this environment's.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    return subprocess.call(command, env=env)
+    # Replaced by `dagster dev`, so that a stop signal reaches it and it shuts its servers down.
+    os.execve(sys.executable, command, env)
 
 
 def main(argv: list[str] | None = None) -> int:

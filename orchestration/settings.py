@@ -55,6 +55,11 @@ class Paths:
         return self.data_dir / "serving"
 
     @property
+    def current_publication(self) -> Path:
+        """Link to the folder of the live publication; serving_db and parquet_dir lead through it."""
+        return self.serving_dir / "current"
+
+    @property
     def serving_db(self) -> Path:
         return self.serving_dir / "cx_metrics.duckdb"
 

@@ -1,11 +1,17 @@
+import contextlib
+import io
 import os
+import shutil
+from pathlib import Path
 
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 
 import pytest  # noqa: E402
 
-from orchestration import settings  # noqa: E402
+from orchestration import cli, settings  # noqa: E402
+
+HANDBUILT = Path(__file__).parent / "fixtures" / "handbuilt" / "extracts"
 
 
 @pytest.fixture
@@ -25,3 +31,26 @@ def dbt_manifest():
     from orchestration.lib.dbt import ensure_manifest
 
     ensure_manifest()
+
+
+@pytest.fixture(scope="session")
+def handbuilt_baseline(tmp_path_factory, dbt_manifest):
+    """One successful run on the hand-built extracts; tests work on copies of its data folder."""
+    data = tmp_path_factory.mktemp("handbuilt") / "data"
+    shutil.copytree(HANDBUILT, data / "extracts")
+    with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(io.StringIO()) as output:
+        env.setenv("CX_DATA_DIR", str(data))
+        env.setenv("DAGSTER_HOME", str(data / "dagster"))
+        env.setenv("CX_WAREHOUSE_PATH", "")
+        exit_code = cli.main(["run"])
+    assert exit_code == 0, output.getvalue()
+    return data, output.getvalue()
+
+
+@pytest.fixture
+def handbuilt_run(handbuilt_baseline, data_dir):
+    """A data folder where the hand-built extracts were run and published once."""
+    baseline, output = handbuilt_baseline
+    # symlinks=True: the serving folder's links must stay links in the copy.
+    shutil.copytree(baseline, data_dir.data_dir, symlinks=True, dirs_exist_ok=True)
+    return data_dir, output

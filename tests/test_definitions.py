@@ -1,5 +1,8 @@
 """The code location the Dagster UI shows: assets by layer, their checks, the nightly job and schedule."""
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,7 +71,8 @@ def test_the_ui_serves_assets_checks_and_the_running_schedule(data_dir, dbt_mani
     port = _free_port()
     log = (tmp_path / "webserver.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -84,7 +88,10 @@ def test_the_ui_serves_assets_checks_and_the_running_schedule(data_dir, dbt_mani
         data = response.json()["data"]
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
+        # Nothing the UI started may outlive the test (dagster dev stops its servers on SIGTERM).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
 
     nodes = {"/".join(n["assetKey"]["path"]): n["hasAssetChecks"] for n in data["assetNodes"]}
     assert nodes["crm/accounts"] is True

@@ -92,10 +92,12 @@ def test_too_many_quarantined_rows_roll_the_whole_entity_back(con, data_dir):
     report = _ingest(con, data_dir, INVOICES, quarantine_threshold=0.05)
 
     assert report.rolled_back and report.quarantine_rate == pytest.approx(1 / 11)
+    assert (report.rows_read, report.rows_landed, report.rows_quarantined, report.rows_held_back) == (11, 0, 1, 10)
     assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM ingest.extract_files").fetchone()[0] == 0
     # Nothing was recorded as landed, so the next run checks the same files again.
-    assert _ingest(con, data_dir, INVOICES, quarantine_threshold=0.05).files_landed == report.files_landed
+    again = _ingest(con, data_dir, INVOICES, quarantine_threshold=0.05)
+    assert again.files == report.files and again.files_landed == []
 
 
 def test_unknown_columns_are_kept_as_json(con, data_dir):

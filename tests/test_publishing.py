@@ -1,8 +1,9 @@
-"""Publishing swaps complete sets of files in and cleans up after an interrupted publication."""
+"""Publishing switches complete sets of files in with one rename and cleans up after an interrupted one."""
 
 from datetime import date
 
 import duckdb
+import pytest
 
 from orchestration.lib.publishing import publish_marts
 
@@ -14,12 +15,15 @@ def _warehouse_with_a_mart(paths, value: int) -> None:
     con.close()
 
 
-def _published_figure(paths) -> int:
+def _published_figures(paths) -> tuple[int, int]:
+    """The figure in the serving database and in its Parquet file, read through the fixed paths."""
     con = duckdb.connect(str(paths.serving_db), read_only=True)
     try:
-        return con.execute("SELECT figure FROM cx.cx_example").fetchone()[0]
+        in_database = con.execute("SELECT figure FROM cx.cx_example").fetchone()[0]
     finally:
         con.close()
+    in_parquet = duckdb.sql(f"SELECT figure FROM '{paths.parquet_dir / 'cx_example.parquet'}'").fetchone()[0]
+    return in_database, in_parquet
 
 
 def test_a_reader_of_the_old_database_keeps_it_while_a_new_one_is_published(data_dir):
@@ -32,23 +36,42 @@ def test_a_reader_of_the_old_database_keeps_it_while_a_new_one_is_published(data
 
     assert reader.execute("SELECT figure FROM cx.cx_example").fetchone()[0] == 1
     reader.close()
-    assert _published_figure(data_dir) == 2
-    parquet = data_dir.parquet_dir / "cx_example.parquet"
-    assert duckdb.sql(f"SELECT figure FROM '{parquet}'").fetchone()[0] == 2
-    assert [p.name for p in data_dir.serving_dir.glob("parquet-*")] == [data_dir.parquet_dir.resolve().name]
+    assert _published_figures(data_dir) == (2, 2)
+    live = data_dir.current_publication.resolve()
+    assert sorted(p.name for p in data_dir.serving_dir.iterdir()) == sorted(
+        ["current", "cx_metrics.duckdb", "parquet", live.name]
+    )
 
 
-def test_leftovers_of_an_interrupted_publication_are_removed_by_the_next_one(data_dir):
+def test_what_an_interrupted_publication_left_is_never_read_and_is_removed_by_the_next_one(data_dir):
     _warehouse_with_a_mart(data_dir, 1)
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
-    # What a run killed in the middle of publishing leaves behind.
-    (data_dir.serving_dir / ".publishing-dead.duckdb").write_bytes(b"half a database")
-    (data_dir.serving_dir / "parquet-dead").mkdir()
-    (data_dir.serving_dir / "parquet-dead" / "cx_example.parquet").write_bytes(b"half a file")
+    # What a run killed while writing its publication leaves: a folder and a link not yet renamed.
+    unfinished = data_dir.serving_dir / "publication-killed"
+    (unfinished / "parquet").mkdir(parents=True)
+    (unfinished / "parquet" / "cx_example.parquet").write_bytes(b"half a file")
+    (unfinished / "cx_metrics.duckdb").write_bytes(b"half a database")
+    (data_dir.serving_dir / ".link-killed").symlink_to(unfinished.name)
 
+    assert _published_figures(data_dir) == (1, 1)
+
+    _warehouse_with_a_mart(data_dir, 2)
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 11), "run-2")
 
+    assert _published_figures(data_dir) == (2, 2)
     assert sorted(p.name for p in data_dir.serving_dir.iterdir()) == sorted(
-        ["cx_metrics.duckdb", "parquet", data_dir.parquet_dir.resolve().name]
+        ["current", "cx_metrics.duckdb", "parquet", data_dir.current_publication.resolve().name]
     )
-    assert _published_figure(data_dir) == 1
+
+
+def test_a_publication_that_fails_leaves_the_published_files_and_no_folder(data_dir):
+    _warehouse_with_a_mart(data_dir, 1)
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
+    before = sorted(p.name for p in data_dir.serving_dir.iterdir())
+
+    _warehouse_with_a_mart(data_dir, 2)
+    with pytest.raises(duckdb.CatalogException, match="cx_missing"):
+        publish_marts(data_dir, ("cx_example", "cx_missing"), date(2024, 3, 11), "run-2")
+
+    assert _published_figures(data_dir) == (1, 1)
+    assert sorted(p.name for p in data_dir.serving_dir.iterdir()) == before

@@ -6,7 +6,7 @@ import dagster as dg
 from orchestration import settings
 from orchestration.lib import warehouse
 from orchestration.lib.contracts import ENTITIES, Entity
-from orchestration.lib.ingest import ingest_entity
+from orchestration.lib.ingest import IngestReport, ingest_entity
 from orchestration.lib.validation import ExtractFileError
 
 QUARANTINE_CHECK = "quarantine_within_threshold"
@@ -55,11 +55,12 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             )
         return dg.MaterializeResult(
             metadata={
-                "files_landed": dg.MetadataValue.json(report.files_landed),
+                "files": _files_table(report),
                 "files_unchanged": report.files_unchanged,
                 "rows_read": report.rows_read,
-                "rows_landed": 0 if report.rolled_back else report.rows_landed,
+                "rows_landed": report.rows_landed,
                 "rows_quarantined": report.rows_quarantined,
+                "rows_held_back": report.rows_held_back,
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -77,6 +78,36 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         )
 
     return ingest
+
+
+FILES_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("file", "string", description="path under extracts/"),
+        dg.TableColumn("rows_read", "int"),
+        dg.TableColumn("rows_landed", "int"),
+        dg.TableColumn("rows_quarantined", "int", description="in ingest.quarantined_rows with row, column, reason"),
+        dg.TableColumn("rows_held_back", "int", description="good rows not landed: the entity was rolled back"),
+    ]
+)
+
+
+def _files_table(report: IngestReport) -> dg.TableMetadataValue:
+    """Per new or re-delivered file: rows_read == rows_landed + rows_quarantined + rows_held_back."""
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    "file": counts.file,
+                    "rows_read": counts.rows_read,
+                    "rows_landed": 0 if report.rolled_back else counts.rows_accepted,
+                    "rows_quarantined": counts.rows_quarantined,
+                    "rows_held_back": counts.rows_accepted if report.rolled_back else 0,
+                }
+            )
+            for counts in report.files
+        ],
+        schema=FILES_SCHEMA,
+    )
 
 
 ingest_assets = [build_ingest_asset(entity) for entity in ENTITIES]

@@ -13,17 +13,45 @@ from orchestration.lib.contracts import Entity
 from orchestration.lib.validation import ValidationResult, check_extract
 
 
+@dataclass(frozen=True)
+class FileCounts:
+    """What became of the rows of one file: rows_read == rows_accepted + rows_quarantined."""
+
+    file: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+
+
 @dataclass
 class IngestReport:
     entity: str
     threshold: float  # largest quarantined share of the rows read that still lands
-    files_landed: list[str] = field(default_factory=list)
+    files: list[FileCounts] = field(default_factory=list)  # new or re-delivered files, oldest first
     files_unchanged: int = 0
-    rows_read: int = 0
-    rows_landed: int = 0
-    rows_quarantined: int = 0
     # (file, row, column, reason) of the first quarantined rows, for logs and metadata.
     quarantine_sample: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+    @property
+    def files_landed(self) -> list[str]:
+        return [] if self.rolled_back else [f.file for f in self.files]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rows_landed(self) -> int:
+        return 0 if self.rolled_back else sum(f.rows_accepted for f in self.files)
+
+    @property
+    def rows_held_back(self) -> int:
+        """Good rows not landed because the entity was rolled back; the next run checks them again."""
+        return sum(f.rows_accepted for f in self.files) if self.rolled_back else 0
 
     @property
     def quarantine_rate(self) -> float:
@@ -72,9 +100,7 @@ def ingest_entity(
 
 
 def _add_to_report(report: IngestReport, relative_path: str, result: ValidationResult, sample_size: int) -> None:
-    report.files_landed.append(relative_path)
-    report.rows_read += result.rows_read
-    report.rows_landed += len(result.accepted)
-    report.rows_quarantined += result.rows_read - len(result.accepted)
+    accepted = len(result.accepted)
+    report.files.append(FileCounts(relative_path, result.rows_read, accepted, result.rows_read - accepted))
     for problem in result.rejected.head(max(0, sample_size - len(report.quarantine_sample))).itertuples():
         report.quarantine_sample.append((relative_path, int(problem.row_number), problem.column_name, problem.reason))

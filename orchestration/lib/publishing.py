@@ -1,10 +1,12 @@
 """Publishing the checked marts to the serving database and Parquet files BI tools read.
 
-Publishing never touches the live files in place: the new serving database and Parquet files are
-written beside them and swapped in with atomic renames. `parquet` is a symbolic link to a versioned
-folder, so a reader lists either the old set of Parquet files or the new one, never a mix. A BI
-client that holds the old database open keeps reading the old tables; a run that fails before the
-swap leaves the published tables exactly as they were.
+Every publication is a complete folder, `serving/publication-<id>/` with `cx_metrics.duckdb` and
+`parquet/<table>.parquet`, and one symbolic link, `serving/current`, names the live one. BI tools
+open the fixed paths `serving/cx_metrics.duckdb` and `serving/parquet/`, links through `current`.
+Switching `current` by an atomic rename is the only commit point: a reader sees the old set of files
+or the new one, never a mix; a client holding the old database open keeps reading the old tables;
+and a run that fails or is killed before the switch leaves the published files exactly as they were
+(its unfinished folder is removed by the next publication).
 """
 
 from __future__ import annotations
@@ -36,55 +38,51 @@ def _quote_path(path: Path) -> str:
 
 def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_id: str) -> Publication:
     paths.serving_dir.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(paths)
-    version = uuid.uuid4().hex
-    new_db = paths.serving_dir / f".publishing-{version}.duckdb"
-    new_parquet_dir = paths.serving_dir / f"parquet-{version}"
-    new_parquet_dir.mkdir()
+    remove_unfinished_publications(paths)
+    previous = paths.current_publication.resolve() if paths.current_publication.is_symlink() else None
+    publication_dir = paths.serving_dir / f"publication-{uuid.uuid4().hex}"
+    (publication_dir / "parquet").mkdir(parents=True)
+    published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     try:
-        published_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        row_counts = _write_serving_files(paths.warehouse_db, new_db, new_parquet_dir, tables)
-        _write_publication_log(new_db, row_counts, as_of_date, published_at, run_id)
-        _swap_in(new_db, new_parquet_dir, paths)
+        row_counts = _write_serving_files(paths.warehouse_db, publication_dir, tables)
+        _write_publication_log(publication_dir / paths.serving_db.name, row_counts, as_of_date, published_at, run_id)
     except BaseException:
-        new_db.unlink(missing_ok=True)
-        if paths.parquet_dir.resolve() != new_parquet_dir.resolve():
-            shutil.rmtree(new_parquet_dir, ignore_errors=True)
+        shutil.rmtree(publication_dir, ignore_errors=True)
         raise
+    _replace_with_link(paths.current_publication, publication_dir.name)
+    _link_fixed_paths(paths)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
     return Publication(row_counts, as_of_date, published_at)
 
 
-def remove_leftovers(paths: Paths) -> None:
-    """Removes what an interrupted publication left beside the live files (one run at a time, so
-    nothing else is writing there): unfinished databases and Parquet folders no link points to."""
-    live_parquet_dir = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
-    for leftover in paths.serving_dir.glob(".publishing-*.duckdb*"):
-        leftover.unlink(missing_ok=True)
-    for leftover in paths.serving_dir.glob(".parquet-link-*"):
-        leftover.unlink(missing_ok=True)
-    for folder in paths.serving_dir.glob("parquet-*"):
-        if folder.is_dir() and folder.resolve() != live_parquet_dir:
+def remove_unfinished_publications(paths: Paths) -> None:
+    """Removes the folders of publications that never became current (one run at a time, so nothing
+    else is writing there) and the temporary links of an interrupted switch."""
+    live = paths.current_publication.resolve() if paths.current_publication.is_symlink() else None
+    for folder in paths.serving_dir.glob("publication-*"):
+        if folder.resolve() != live:
             shutil.rmtree(folder, ignore_errors=True)
+    for link in paths.serving_dir.glob(".link-*"):
+        link.unlink(missing_ok=True)
 
 
-def _write_serving_files(warehouse_db: Path, new_db: Path, parquet_dir: Path, tables: tuple[str, ...]) -> dict[str, int]:
+def _write_serving_files(warehouse_db: Path, publication_dir: Path, tables: tuple[str, ...]) -> dict[str, int]:
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {_quote_path(warehouse_db)} AS warehouse (READ_ONLY)")
-        con.execute(f"ATTACH {_quote_path(new_db)} AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        serving_db = publication_dir / "cx_metrics.duckdb"
+        con.execute(f"ATTACH {_quote_path(serving_db)} AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
         con.execute(f"CREATE SCHEMA serving.{SERVING_SCHEMA}")
         row_counts = {}
         for table in tables:
             con.execute(f"CREATE TABLE serving.{SERVING_SCHEMA}.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
-            con.execute(
-                f"COPY serving.{SERVING_SCHEMA}.{table} TO {_quote_path(parquet_dir / f'{table}.parquet')} (FORMAT parquet)"
-            )
+            parquet_file = publication_dir / "parquet" / f"{table}.parquet"
+            con.execute(f"COPY serving.{SERVING_SCHEMA}.{table} TO {_quote_path(parquet_file)} (FORMAT parquet)")
             row_counts[table] = con.execute(f"SELECT count(*) FROM serving.{SERVING_SCHEMA}.{table}").fetchone()[0]
         return row_counts
     finally:
         con.close()
-
-
 def _write_publication_log(
     new_db: Path, row_counts: dict[str, int], as_of_date: date, published_at: datetime, run_id: str
 ) -> None:
@@ -107,15 +105,19 @@ def _write_publication_log(
         con.close()
 
 
-def _swap_in(new_db: Path, new_parquet_dir: Path, paths: Paths) -> None:
-    previous_parquet_dir = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
-    if paths.parquet_dir.is_dir() and previous_parquet_dir is None:
-        # A plain folder (written by hand or by an older layout) is moved aside once, to become a link.
-        previous_parquet_dir = paths.parquet_dir.rename(paths.serving_dir / f"parquet-{uuid.uuid4().hex}")
-    link = paths.serving_dir / f".parquet-link-{new_parquet_dir.name}"
-    link.symlink_to(new_parquet_dir.name)
-    os.replace(link, paths.parquet_dir)
-    # Readers holding the old database file keep their snapshot of it.
-    os.replace(new_db, paths.serving_db)
-    if previous_parquet_dir is not None and previous_parquet_dir != new_parquet_dir:
-        shutil.rmtree(previous_parquet_dir, ignore_errors=True)
+def _replace_with_link(path: Path, target: str) -> None:
+    """Makes `path` a symbolic link to `target` in one atomic rename."""
+    link = path.parent / f".link-{uuid.uuid4().hex}"
+    link.symlink_to(target)
+    os.replace(link, path)
+
+
+def _link_fixed_paths(paths: Paths) -> None:
+    """The paths BI tools open lead through `current`; set once, they never change again."""
+    for fixed in (paths.serving_db, paths.parquet_dir):
+        target = f"{paths.current_publication.name}/{fixed.name}"
+        if fixed.is_symlink() and os.readlink(fixed) == target:
+            continue
+        if fixed.is_dir() and not fixed.is_symlink():
+            shutil.rmtree(fixed)  # a folder from an older layout: a link cannot replace a folder
+        _replace_with_link(fixed, target)

@@ -37,17 +37,22 @@ def summarize(result: ExecuteInProcessResult) -> str:
 
     lines = ["", "=" * 72, f"Nightly run {'SUCCEEDED' if result.success else 'FAILED'} (run id {result.run_id})"]
     if ingest_rows:
-        files = sum(len(m["files_landed"]) for m in ingest_rows.values())
+        files = [record.data for metadata in ingest_rows.values() for record in metadata["files"].records]
         read = sum(m["rows_read"] for m in ingest_rows.values())
         landed = sum(m["rows_landed"] for m in ingest_rows.values())
         quarantined = sum(m["rows_quarantined"] for m in ingest_rows.values())
-        lines.append(f"Files in:         {files} new or re-delivered")
-        lines.append(f"Rows in:          {read:,} read, {landed:,} landed, {quarantined:,} quarantined")
-        for path, metadata in sorted(ingest_rows.items()):
-            if metadata["rows_read"] or metadata["rows_quarantined"]:
-                lines.append(
-                    f"  {path:<26} {metadata['rows_read']:>9,} read {metadata['rows_quarantined']:>7,} quarantined"
-                )
+        held_back = sum(m["rows_held_back"] for m in ingest_rows.values())
+        lines.append(f"Files in:         {len(files)} new or re-delivered")
+        lines.append(
+            f"Rows in:          {read:,} read = {landed:,} landed + {quarantined:,} quarantined"
+            + (f" + {held_back:,} held back (entity rolled back)" if held_back else "")
+        )
+        for counts in sorted(files, key=lambda f: f["file"]):
+            lines.append(
+                f"  {counts['file']:<40} {counts['rows_read']:>10,} read {counts['rows_landed']:>10,} landed "
+                f"{counts['rows_quarantined']:>7,} quarantined"
+                + (f" {counts['rows_held_back']:>7,} held back" if counts["rows_held_back"] else "")
+            )
     passed = len(evaluations) - len(failed_checks) - len(warnings)
     lines.append(f"Checks:           {passed} passed, {len(warnings)} warned, {len(failed_checks)} failed")
     for evaluation in warnings:

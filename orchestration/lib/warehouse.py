@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -32,7 +32,8 @@ LINEAGE_COLUMNS = {
 
 
 class ExtractNameError(Exception):
-    """A file in an entity folder whose name is not `<YYYY-MM-DD>.<csv|csv.gz|jsonl|parquet>`."""
+    """A file in an entity folder whose name is not `<YYYY-MM-DD>.<csv|csv.gz|jsonl|parquet>`, or whose date is
+    in the future."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ def discover_extracts(entity: Entity, extracts_dir: Path | None = None) -> list[
     folder = extracts_dir / entity.source / entity.name
     if not folder.is_dir():
         return []
+    today = datetime.now(timezone.utc).date()
+    # A source in a time zone ahead of UTC may already date its extracts tomorrow, UTC time.
+    latest_allowed = today + timedelta(days=1)
     files = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         match = EXTRACT_NAME.match(path.name)
@@ -114,6 +118,12 @@ def discover_extracts(entity: Entity, extracts_dir: Path | None = None) -> list[
             extract_date = date.fromisoformat(match["date"])
         except ValueError as error:
             raise ExtractNameError(f"{path}: {match['date']} is not a calendar date ({error})") from None
+        if extract_date > latest_allowed:
+            # The newest extract date is the as-of date of the run: a future one would date every metric wrongly.
+            raise ExtractNameError(
+                f"{path}: extract date {extract_date} is in the future (today is {today} UTC); "
+                "the as-of date of a run cannot be later than today"
+            )
         files.append(ExtractFile(path, path.relative_to(extracts_dir).as_posix(), extract_date))
     dates = [f.extract_date for f in files]
     if len(set(dates)) < len(dates):

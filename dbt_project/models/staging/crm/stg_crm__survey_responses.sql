@@ -15,7 +15,7 @@ renamed as (
         ticket_id,
         channel,
         submitted_at,
-        comment,
+        {{ redact_contact_details('comment') }} as comment,
         updated_at
     from source
 )

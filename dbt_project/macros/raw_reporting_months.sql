@@ -1,0 +1,27 @@
+{#-
+  The reporting months worked out straight from raw billing, for reconciliation tests that must not
+  trust int_reporting_months: from the first month a subscription invoice (latest version) was
+  issued or began its service through the as-of month (metrics.md, Conventions).
+-#}
+{% macro raw_reporting_months() -%}
+    select cast(unnest(generate_series(
+        least(
+            min(date_trunc('month', issued_at)),
+            min(date_trunc('month', service_period_start))
+        )::date,
+        date_trunc('month', {{ as_of_date() }})::date,
+        interval 1 month
+    )) as date) as month
+    from (
+        select
+            invoice_type,
+            issued_at,
+            service_period_start
+        from {{ source('billing', 'invoices') }}
+        qualify row_number() over (
+            partition by invoice_id
+            order by updated_at desc, _extract_date desc, _row_number desc
+        ) = 1
+    ) as latest_invoices
+    where invoice_type = 'subscription'
+{%- endmacro %}

@@ -1,0 +1,98 @@
+{#-
+  Reconciliation across layers, straight from raw billing and independent of staging and the
+  intermediate models (its own latest-version selection, conversion and month spine): each
+  reporting month's published revenue_paid equals the revenue (subtotal - discount) of the paid
+  subscription and one-time invoices with revenue > 0 issued in the month, converted at the latest
+  rate on or before the month's last day. An invoice without a rate fails the month too, rather
+  than silently dropping its money from the expected sum.
+-#}
+{{ config(meta={'dagster': {'ref': {'name': 'cx_revenue_monthly'}}}) }}
+with
+
+reporting_months as (
+    {{ raw_reporting_months() }}
+),
+
+latest_invoices as (
+    select
+        invoice_type,
+        status,
+        currency,
+        subtotal - coalesce(discount_amount, 0) as revenue,
+        date_trunc('month', issued_at)::date as month
+    from {{ source('billing', 'invoices') }}
+    qualify row_number() over (
+        partition by invoice_id
+        order by updated_at desc, _extract_date desc, _row_number desc
+    ) = 1
+),
+
+paid_invoices as (
+    select
+        latest_invoices.*,
+        (latest_invoices.month + interval 1 month - interval 1 day)::date as month_last_day
+    from latest_invoices
+    inner join reporting_months
+        on latest_invoices.month = reporting_months.month
+    where latest_invoices.invoice_type in ('subscription', 'one_time')
+        and latest_invoices.status = 'paid'
+        and latest_invoices.revenue > 0
+),
+
+-- A rate re-delivered for the same date and currency: the later extract, then the later row, wins.
+latest_rates as (
+    select
+        rate_date,
+        currency,
+        rate
+    from {{ source('billing', 'fx_rates') }}
+    qualify row_number() over (
+        partition by rate_date, currency
+        order by _extract_date desc, _row_number desc
+    ) = 1
+),
+
+converted as (
+    select
+        paid_invoices.month,
+        paid_invoices.revenue
+            * case
+                when paid_invoices.currency = '{{ var("reporting_currency") }}' then 1
+                else latest_rates.rate
+            end as revenue
+    from paid_invoices
+    asof left join latest_rates
+        on paid_invoices.currency = latest_rates.currency
+        and paid_invoices.month_last_day >= latest_rates.rate_date
+),
+
+expected as (
+    select
+        month,
+        sum(revenue) as revenue_paid,
+        count(*) filter (where revenue is null) as invoices_without_rate
+    from converted
+    group by month
+),
+
+published as (
+    select
+        month,
+        revenue_paid
+    from {{ ref('cx_revenue_monthly') }}
+)
+
+select
+    coalesce(reporting_months.month, published.month) as month,
+    published.revenue_paid,
+    coalesce(expected.revenue_paid, 0) as expected_revenue_paid,
+    coalesce(expected.invoices_without_rate, 0) as invoices_without_rate
+from reporting_months
+full outer join published
+    on reporting_months.month = published.month
+left join expected
+    on reporting_months.month = expected.month
+where reporting_months.month is null
+    or published.month is null
+    or expected.invoices_without_rate > 0
+    or abs(published.revenue_paid - coalesce(expected.revenue_paid, 0)) >= 0.01
