@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import sys
 from datetime import date
@@ -98,6 +99,58 @@ def _fail_runs_of_dead_processes(instance) -> None:
         print(f"Marked run {dead_run.run_id} as failed: its process ended without finishing it.")
 
 
+def report(args: argparse.Namespace) -> int:
+    settings.prepare_dagster_home()
+    from dagster import DagsterInstance
+
+    from orchestration.lib.report import NothingPublishedError, published_run, run_quality, write_report
+
+    paths = settings.paths()
+    try:
+        with DagsterInstance.get() as instance:
+            quality = run_quality(instance, published_run(paths).run_id)
+        output = write_report(paths, args.output or paths.report_html, quality)
+    except NothingPublishedError as error:
+        print(error)
+        return 1
+    print(f"Report written to {output}" + (f" (data quality: {quality.summary()})" if quality else ""))
+    return 0
+
+
+def docs(args: argparse.Namespace) -> int:
+    from orchestration.lib import warehouse
+    from orchestration.lib.dbt import dbt_resource
+
+    paths = settings.paths()
+    settings.export_dbt_env()
+    if not paths.warehouse_db.exists():
+        print(f"No warehouse yet at {paths.warehouse_db}: run `cx-pipeline run` first (the docs describe its tables).")
+        return 1
+    con = warehouse.connect(paths.warehouse_db, read_only=True)
+    try:
+        as_of = warehouse.as_of_date(con) or date.today()
+    finally:
+        con.close()
+    print(f"Building the dbt docs site in {paths.dbt_docs_dir}", flush=True)
+    generated = dbt_resource().cli(
+        ["docs", "generate", "--vars", json.dumps({"as_of_date": as_of.isoformat()})], target_path=paths.dbt_docs_dir
+    )
+    if not generated.is_successful():
+        print("dbt docs generate failed (is a nightly run holding the warehouse?)")
+        return 1
+    if args.no_serve:
+        print(f"Docs site: {paths.dbt_docs_dir / 'index.html'}")
+        return 0
+    print(f"dbt docs on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    dbt = str(Path(sys.executable).parent / "dbt")
+    command = [
+        dbt, "docs", "serve", "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir",
+        str(settings.DBT_PROJECT_DIR), "--target-path", str(paths.dbt_docs_dir),
+        "--host", args.host, "--port", str(args.port), "--no-browser",
+    ]
+    os.execve(dbt, command, os.environ)
+
+
 def ui(args: argparse.Namespace) -> int:
     settings.prepare_dagster_home()
     from orchestration.lib.dbt import ensure_manifest
@@ -137,6 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         help="override a metric setting for this run (dbt var), e.g. --set gross_margin_pct=80",
     )
     run_parser.set_defaults(handler=run)
+
+    report_parser = commands.add_parser("report", help="write the HTML report of the published tables")
+    report_parser.add_argument(
+        "--output", type=Path, default=None, help="where to write it (default: $CX_DATA_DIR/serving/report.html)"
+    )
+    report_parser.set_defaults(handler=report)
+
+    docs_parser = commands.add_parser("docs", help="build the dbt docs site (models, columns, lineage) and serve it")
+    docs_parser.add_argument("--host", default="127.0.0.1")
+    docs_parser.add_argument("--port", type=int, default=8080)
+    docs_parser.add_argument("--no-serve", action="store_true", help="only build the site")
+    docs_parser.set_defaults(handler=docs)
 
     ui_parser = commands.add_parser("ui", help="start the Dagster UI (and its scheduler) on localhost")
     ui_parser.add_argument("--host", default="127.0.0.1")

@@ -19,6 +19,11 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 
+# The nightly run starts at 02:00 UTC (or earlier, as soon as a day of extracts is complete); BI
+# users read the tables in the morning, so the published tables are due fresh by 07:00 UTC.
+NIGHTLY_CRON = "0 2 * * *"
+FRESH_BY_CRON = "0 7 * * *"
+
 SERVING_SCHEMA = "cx"
 # Files BI tools open must stay readable by DuckDB 1.x clients.
 SERVING_STORAGE_VERSION = "v1.0.0"
@@ -66,6 +71,15 @@ class Paths:
     @property
     def parquet_dir(self) -> Path:
         return self.serving_dir / "parquet"
+
+    @property
+    def dbt_docs_dir(self) -> Path:
+        """The dbt docs site of this data folder's warehouse (its catalog is this warehouse's)."""
+        return self.data_dir / "dbt_docs"
+
+    @property
+    def report_html(self) -> Path:
+        return self.serving_dir / "report.html"
 
     @property
     def dagster_home(self) -> Path:

@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+import dagster as dg
 from dagster import AssetKey, DefaultScheduleStatus
 
 from orchestration.lib.contracts import ENTITIES
@@ -46,6 +47,42 @@ def test_dbt_tests_and_the_quarantine_threshold_are_asset_checks(defs):
     assert any(asset == "marts/cx_mrr_monthly" and name.startswith("expression_is_true") for asset, name in checks)
 
 
+def test_published_tables_carry_descriptions_column_schemas_and_a_daily_freshness_policy(defs):
+    graph = defs.resolve_asset_graph()
+    mart = graph.get(AssetKey(["marts", "cx_mrr_monthly"]))
+    columns = {c.name: c.description for c in mart.metadata["dagster/column_schema"].columns}
+    assert columns["mrr_end"] == "MRR at the end of the month (for the running month, at the as-of date)."
+    assert mart.description.startswith("The MRR bridge")
+    assert {"dbt", "duckdb"} <= set(mart.kinds) and mart.owners == ["team:data-engineering"]
+    for key in (AssetKey(["marts", "cx_mrr_monthly"]), AssetKey(["serving", "cx_metrics"])):
+        policy = graph.get(key).freshness_policy
+        assert (policy.deadline_cron, policy.lower_bound_delta.total_seconds()) == ("0 7 * * *", 24 * 3600)
+    assert graph.get(AssetKey(["staging", "stg_billing__invoices"])).freshness_policy is None
+
+
+def _deliver(extracts_dir, day: str, entities) -> None:
+    for entity in entities:
+        folder = extracts_dir / entity.source / entity.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{day}.csv").write_text("header\n")
+
+
+def test_the_sensor_starts_one_run_per_complete_day_of_extracts(defs, data_dir):
+    sensor = defs.resolve_sensor_def("complete_extract_day")
+    _deliver(data_dir.extracts_dir, "2024-03-10", ENTITIES)
+    _deliver(data_dir.extracts_dir, "2024-03-11", ENTITIES[:-1])  # the last entity has not arrived yet
+
+    first = sensor(dg.build_sensor_context(cursor=None))
+    again = sensor(dg.build_sensor_context(cursor=first.cursor))
+    _deliver(data_dir.extracts_dir, "2024-03-11", ENTITIES[-1:])
+    completed = sensor(dg.build_sensor_context(cursor=first.cursor))
+
+    assert ([r.run_key for r in first.run_requests], first.cursor) == (["extracts-2024-03-10"], "2024-03-10")
+    assert isinstance(again, dg.SkipReason) and "2024-03-10 already triggered" in again.skip_message
+    assert ([r.run_key for r in completed.run_requests], completed.cursor) == (["extracts-2024-03-11"], "2024-03-11")
+    assert sensor.job_name == "nightly" and sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
 def test_nightly_schedule_runs_at_two_and_is_on_by_default(defs):
     schedule = defs.resolve_schedule_def("nightly_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
@@ -62,12 +99,19 @@ def _free_port() -> int:
 QUERY = """
 {
   assetNodes { assetKey { path } hasAssetChecks }
-  repositoriesOrError { ... on RepositoryConnection { nodes { schedules { name scheduleState { status } } } } }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes {
+        schedules { name scheduleState { status } }
+        sensors { name sensorState { status } }
+      }
+    }
+  }
 }
 """
 
 
-def test_the_ui_serves_assets_checks_and_the_running_schedule(data_dir, dbt_manifest, tmp_path):
+def test_the_ui_serves_assets_checks_the_running_schedule_and_sensor(data_dir, dbt_manifest, tmp_path):
     port = _free_port()
     log = (tmp_path / "webserver.log").open("w")
     server = subprocess.Popen(
@@ -100,3 +144,6 @@ def test_the_ui_serves_assets_checks_and_the_running_schedule(data_dir, dbt_mani
     [repository] = data["repositoriesOrError"]["nodes"]
     schedules = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
     assert schedules == {"nightly_schedule": "RUNNING"}
+    sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
+    assert sensors == {"complete_extract_day": "RUNNING"}
+    assert "serving/cx_report" in nodes

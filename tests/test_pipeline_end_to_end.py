@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from dagster import AssetKey, DagsterInstance, FloatMetadataValue
 
 from orchestration import cli
 from published import fingerprint, published_rows
@@ -227,6 +228,25 @@ def test_handbuilt_extracts_publish_hand_computed_mrr_and_churn(handbuilt_run):
     assert parquet == pytest.approx(275 + 400 + 485)
 
 
+def test_the_publication_carries_the_headline_metrics_as_numbers_the_ui_plots(handbuilt_run):
+    paths, _ = handbuilt_run
+    with DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(AssetKey(["serving", "cx_metrics"]))
+    metadata = event.asset_materialization.metadata
+
+    # February, the latest complete month of tests/fixtures/handbuilt/expected.md.
+    assert metadata["headline_month"].value == "2024-02-01"
+    numbers = {name: value.value for name, value in metadata.items() if isinstance(value, FloatMetadataValue)}
+    assert numbers == pytest.approx(
+        {
+            "mrr_end": 400, "customers_end": 3, "logo_churn_rate": 1 / 3, "net_revenue_retention": 1,
+            "fcr_rate": 0.5, "first_response_minutes_p50": 90, "nps": 100, "csat_score": 100,
+            "crc": 116.666667, "clv": 400,
+        },
+        abs=1e-6,
+    )
+
+
 def test_a_setting_overridden_for_one_run_changes_only_what_depends_on_it(handbuilt_run, capsys):
     paths, _ = handbuilt_run
 
@@ -295,8 +315,11 @@ def test_failed_quality_gate_names_the_problem_and_publishes_nothing(handbuilt_r
     assert cli.main(["run"]) == 1
     output = capsys.readouterr().out
 
-    assert "not_null_int_fx_rates_monthly_rate" in output
-    assert "GBP" in output and "2024-03-01" in output
+    # The failed check names the test and shows the rows it stored (also in its Dagster metadata).
+    assert (
+        "FAILED intermediate/int_fx_rates_monthly :: not_null_int_fx_rates_monthly_rate\n"
+        "         {'month': '2024-03-01', 'currency': 'GBP', 'rate': nan"
+    ) in output
     assert fingerprint(paths) == published_before
 
 

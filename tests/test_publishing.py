@@ -75,3 +75,24 @@ def test_a_publication_that_fails_leaves_the_published_files_and_no_folder(data_
 
     assert _published_figures(data_dir) == (1, 1)
     assert sorted(p.name for p in data_dir.serving_dir.iterdir()) == before
+
+
+def test_table_and_column_comments_of_the_marts_are_published(data_dir):
+    _warehouse_with_a_mart(data_dir, 1)
+    con = duckdb.connect(str(data_dir.warehouse_db))
+    con.execute("COMMENT ON TABLE marts.cx_example IS 'One figure, for the example.'")
+    con.execute("COMMENT ON COLUMN marts.cx_example.figure IS 'The figure''s value.'")
+    con.close()
+
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
+
+    con = duckdb.connect(str(data_dir.serving_db), read_only=True)
+    try:
+        assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'cx_example'").fetchall() == [
+            ("One figure, for the example.",)
+        ]
+        assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'cx_example'").fetchall() == [
+            ("The figure's value.",)
+        ]
+    finally:
+        con.close()

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from orchestration import settings
+
 nightly_job = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
@@ -10,7 +12,7 @@ nightly_job = dg.define_asset_job(
 
 nightly_schedule = dg.ScheduleDefinition(
     job=nightly_job,
-    cron_schedule="0 2 * * *",
+    cron_schedule=settings.NIGHTLY_CRON,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

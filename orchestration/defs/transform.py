@@ -43,6 +43,34 @@ def _describe_failures(run_results: dict) -> tuple[str, dict]:
     return summary, samples
 
 
+def _with_failing_rows(failed_checks: list[dg.AssetCheckResult], manifest: dict) -> list[dg.AssetCheckResult]:
+    """Adds the first rows each failed dbt test stored (store_failures) to its check's metadata, so
+    the UI shows what failed, not only how many rows did."""
+    if not failed_checks:
+        return []
+    con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
+    try:
+        enriched = []
+        for check in failed_checks:
+            unique_id = check.metadata["unique_id"]
+            unique_id = getattr(unique_id, "value", unique_id)
+            relation = manifest["nodes"].get(unique_id, {}).get("relation_name") or ""
+            rows = warehouse.failed_test_samples(con, relation)
+            enriched.append(
+                dg.AssetCheckResult(
+                    passed=False,
+                    asset_key=check.asset_key,
+                    check_name=check.check_name,
+                    severity=check.severity,
+                    description=check.description,
+                    metadata={**check.metadata, "sample": dg.MetadataValue.json(rows)},
+                )
+            )
+        return enriched
+    finally:
+        con.close()
+
+
 class MetricSettings(dg.Config):
     """Per-run overrides of the metric settings (dbt vars of dbt_project.yml), e.g. gross_margin_pct: 80."""
 
@@ -60,7 +88,13 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
         context=context,
         raise_on_error=False,
     )
-    yield from invocation.stream()
+    failed_checks = []
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            failed_checks.append(event)  # its stored failing rows are readable once dbt lets go of the warehouse
+        else:
+            yield event
+    yield from _with_failing_rows(failed_checks, invocation.manifest)
     if not invocation.is_successful():
         summary, samples = _describe_failures(invocation.get_artifact("run_results.json"))
         raise dg.Failure(description=summary, metadata={"failing_rows": dg.MetadataValue.json(samples)})

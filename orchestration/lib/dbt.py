@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from orchestration import settings
@@ -14,7 +16,9 @@ from orchestration import settings
 settings.export_dbt_env()
 DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
 DBT_PROJECT.prepare_if_dev()
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts", "semantic")
+# The published tables must have been rebuilt in the 24 hours before 07:00 UTC every day.
+DAILY_FRESHNESS = dg.FreshnessPolicy.cron(deadline_cron=settings.FRESH_BY_CRON, lower_bound_delta=timedelta(hours=24))
 
 
 
@@ -57,3 +61,9 @@ class CxDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:data-engineering"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if manifest["nodes"].get(unique_id, {}).get("name") in settings.PUBLISHED_TABLES:
+            return spec.replace_attributes(freshness_policy=DAILY_FRESHNESS)
+        return spec

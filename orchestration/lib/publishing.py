@@ -32,8 +32,8 @@ class Publication:
     published_at: datetime
 
 
-def _quote_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _sql_literal(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_id: str) -> Publication:
@@ -70,19 +70,38 @@ def remove_unfinished_publications(paths: Paths) -> None:
 def _write_serving_files(warehouse_db: Path, publication_dir: Path, tables: tuple[str, ...]) -> dict[str, int]:
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_quote_path(warehouse_db)} AS warehouse (READ_ONLY)")
+        con.execute(f"ATTACH {_sql_literal(warehouse_db)} AS warehouse (READ_ONLY)")
         serving_db = publication_dir / "cx_metrics.duckdb"
-        con.execute(f"ATTACH {_quote_path(serving_db)} AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        con.execute(f"ATTACH {_sql_literal(serving_db)} AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
         con.execute(f"CREATE SCHEMA serving.{SERVING_SCHEMA}")
         row_counts = {}
         for table in tables:
             con.execute(f"CREATE TABLE serving.{SERVING_SCHEMA}.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
             parquet_file = publication_dir / "parquet" / f"{table}.parquet"
-            con.execute(f"COPY serving.{SERVING_SCHEMA}.{table} TO {_quote_path(parquet_file)} (FORMAT parquet)")
+            con.execute(f"COPY serving.{SERVING_SCHEMA}.{table} TO {_sql_literal(parquet_file)} (FORMAT parquet)")
             row_counts[table] = con.execute(f"SELECT count(*) FROM serving.{SERVING_SCHEMA}.{table}").fetchone()[0]
+        _copy_comments(con, tables)
         return row_counts
     finally:
         con.close()
+def _copy_comments(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """The dbt descriptions (comments on the marts, persist_docs) follow the tables to BI tools."""
+    comments = con.execute(
+        f"""
+        SELECT table_name, NULL AS column_name, comment FROM duckdb_tables()
+        WHERE database_name = 'warehouse' AND schema_name = '{MARTS_SCHEMA}' AND comment IS NOT NULL
+        UNION ALL
+        SELECT table_name, column_name, comment FROM duckdb_columns()
+        WHERE database_name = 'warehouse' AND schema_name = '{MARTS_SCHEMA}' AND comment IS NOT NULL
+        """
+    ).fetchall()
+    for table, column, comment in comments:
+        if table not in tables:
+            continue
+        target = f"TABLE serving.{SERVING_SCHEMA}.{table}" if column is None else f'COLUMN serving.{SERVING_SCHEMA}.{table}."{column}"'
+        con.execute(f"COMMENT ON {target} IS {_sql_literal(comment.strip())}")
+
+
 def _write_publication_log(
     new_db: Path, row_counts: dict[str, int], as_of_date: date, published_at: datetime, run_id: str
 ) -> None:

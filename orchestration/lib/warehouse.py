@@ -133,6 +133,20 @@ def discover_extracts(entity: Entity, extracts_dir: Path | None = None) -> list[
     return sorted(files, key=lambda f: f.extract_date)
 
 
+def latest_complete_extract_date(extracts_dir: Path) -> date | None:
+    """The newest extract date for which every entity delivered so far has a file: a day of
+    extracts is complete when its last entity arrives. Misnamed files are left to the run to report."""
+    dates_by_entity = []
+    for entity in ENTITIES:
+        folder = extracts_dir / entity.source / entity.name
+        names = (p.name for p in folder.iterdir()) if folder.is_dir() else ()
+        dates = {match["date"] for match in map(EXTRACT_NAME.match, names) if match}
+        if dates:
+            dates_by_entity.append(dates)
+    complete = set.intersection(*dates_by_entity) if dates_by_entity else set()
+    return date.fromisoformat(max(complete)) if complete else None
+
+
 def landed_sha256(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> str | None:
     row = con.execute(
         "SELECT sha256 FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path]
