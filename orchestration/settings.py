@@ -65,6 +65,11 @@ class Paths:
         return self.serving_dir / "current"
 
     @property
+    def previous_publication(self) -> Path:
+        """Link to the publication before the live one, kept for readers until the next publication."""
+        return self.serving_dir / "previous"
+
+    @property
     def serving_db(self) -> Path:
         return self.serving_dir / "cx_metrics.duckdb"
 

@@ -38,10 +38,10 @@ def _rates_table() -> str:
     return f"(select * from (values {rows}) as rates (scenario, month, rate))"
 
 
-def _failing_rows(as_of_date: str, tmp_path: Path) -> list[dict]:
+def _failing_rows(as_of_date: str, tmp_path: Path, minimum_change: float = 0) -> list[dict]:
     call = (
         "{{ test_within_tolerance_of_trailing_average("
-        f"model={_rates_table()!r}, column_name='rate', partition_by=['scenario']) }}}}"
+        f"model={_rates_table()!r}, column_name='rate', partition_by=['scenario'], minimum_change={minimum_change}) }}}}"
     )
     shown = subprocess.run(
         [
@@ -70,3 +70,8 @@ def test_flags_the_latest_complete_month_only_when_it_leaves_the_tolerance(data_
     assert failing["jump"]["trailing_average"] == pytest.approx(0.10)
     assert failing["jump"]["trailing_months_with_value"] == 6
     assert failing["jump"]["tolerance"] == pytest.approx(0.5)
+
+
+def test_moves_within_the_minimum_change_are_never_flagged(data_dir, tmp_path):
+    # The jump and the drop move 0.06 from their average of 0.10: beyond 50%, within a floor of 0.07.
+    assert _failing_rows("2024-08-10", tmp_path, minimum_change=0.07) == []

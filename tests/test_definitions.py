@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
 import requests
@@ -14,6 +15,7 @@ import dagster as dg
 from dagster import AssetKey, DefaultScheduleStatus
 
 from orchestration.lib.contracts import ENTITIES
+from orchestration.lib.warehouse import latest_complete_extract_date
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,28 @@ def test_the_sensor_starts_one_run_per_complete_day_of_extracts(defs, data_dir):
     assert isinstance(again, dg.SkipReason) and "2024-03-10 already triggered" in again.skip_message
     assert ([r.run_key for r in completed.run_requests], completed.cursor) == (["extracts-2024-03-11"], "2024-03-11")
     assert sensor.job_name == "nightly" and sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_a_day_is_complete_without_the_entities_that_send_no_file_on_quiet_days(data_dir):
+    extracts = data_dir.extracts_dir
+    products = [e for e in ENTITIES if e.path == "billing/products"]
+    others = [e for e in ENTITIES if e.path != "billing/products"]
+    _deliver(extracts, "2024-03-10", ENTITIES)
+    _deliver(extracts, "2024-03-11", others)  # no product changed: the day before had every entity
+    assert latest_complete_extract_date(extracts) == date(2024, 3, 10)
+
+    _deliver(extracts, "2024-03-12", others[:-1])
+    assert latest_complete_extract_date(extracts) == date(2024, 3, 11)  # products did not send 03-11
+    _deliver(extracts, "2024-03-12", others[-1:])
+    assert latest_complete_extract_date(extracts) == date(2024, 3, 12)
+
+    _deliver(extracts, "2024-03-13", products)
+    assert latest_complete_extract_date(extracts) == date(2024, 3, 12)
+    # Nothing more arrives: after half an hour of quiet the day counts as complete as delivered.
+    an_hour_ago = time.time() - 3600
+    for path in extracts.rglob("*.csv"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert latest_complete_extract_date(extracts) == date(2024, 3, 13)
 
 
 def test_nightly_schedule_runs_at_two_and_is_on_by_default(defs):

@@ -1,6 +1,7 @@
 """The whole nightly job, in process: on hand-built extracts whose published values were worked out by
 hand, and on generated sample extracts checked against an independent pandas computation."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -292,6 +293,7 @@ def test_too_many_bad_rows_fail_the_run_naming_file_row_and_column(handbuilt_run
     header = (accounts / "2024-03-01.csv").read_text().splitlines()[0]
     (accounts / "2024-03-11.csv").write_text(
         f"{header}\nE,Echo,,,US,AMER,startup,software,organic,2024-03-11T00:00:00Z,2024-03-11T00:00:00Z,false\n"
+        "F,Foxtrot,,,US,AMER,smb,software,organic,2024-03-11T00:00:00Z,2024-03-11T00:00:00Z,false\n"
     )
 
     assert cli.main(["run"]) == 1
@@ -300,6 +302,15 @@ def test_too_many_bad_rows_fail_the_run_naming_file_row_and_column(handbuilt_run
     assert "FAILED crm/accounts :: quarantine_within_threshold" in output
     assert "crm/accounts/2024-03-11.csv row 1, column segment: 'startup' is not one of smb, mid_market, enterprise" in output
     assert fingerprint(paths) == published_before
+    # Every row of the file is accounted for: read = landed + quarantined + held back (rolled back).
+    assert "Rows in:          2 read = 0 landed + 1 quarantined + 1 held back (entity rolled back)" in output
+    assert re.search(r"crm/accounts/2024-03-11\.csv +2 read +0 landed +1 quarantined +1 held back", output)
+    with DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(AssetKey(["crm", "accounts"]))
+    [record] = event.asset_materialization.metadata["files"].records
+    assert record.data == {
+        "file": "crm/accounts/2024-03-11.csv", "rows_read": 2, "rows_landed": 0, "rows_quarantined": 1, "rows_held_back": 1,
+    }
 
 
 def test_failed_quality_gate_names_the_problem_and_publishes_nothing(handbuilt_run, capsys):

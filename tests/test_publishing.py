@@ -30,17 +30,27 @@ def test_a_reader_of_the_old_database_keeps_it_while_a_new_one_is_published(data
     _warehouse_with_a_mart(data_dir, 1)
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
     reader = duckdb.connect(str(data_dir.serving_db), read_only=True)
+    listed_parquet_files = [p.resolve() for p in data_dir.parquet_dir.glob("*.parquet")]
 
     _warehouse_with_a_mart(data_dir, 2)
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 11), "run-2")
 
     assert reader.execute("SELECT figure FROM cx.cx_example").fetchone()[0] == 1
     reader.close()
+    # A Parquet reader that listed the files before the switch can still read them.
+    assert duckdb.sql(f"SELECT figure FROM '{listed_parquet_files[0]}'").fetchone()[0] == 1
     assert _published_figures(data_dir) == (2, 2)
-    live = data_dir.current_publication.resolve()
+
+    _warehouse_with_a_mart(data_dir, 3)
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 12), "run-3")
+
+    assert _published_figures(data_dir) == (3, 3)
+    # Only the live publication and the one before it are kept.
     assert sorted(p.name for p in data_dir.serving_dir.iterdir()) == sorted(
-        ["current", "cx_metrics.duckdb", "parquet", live.name]
+        ["current", "previous", "cx_metrics.duckdb", "parquet",
+         data_dir.current_publication.resolve().name, data_dir.previous_publication.resolve().name]
     )
+    assert not listed_parquet_files[0].exists()
 
 
 def test_what_an_interrupted_publication_left_is_never_read_and_is_removed_by_the_next_one(data_dir):
@@ -60,7 +70,8 @@ def test_what_an_interrupted_publication_left_is_never_read_and_is_removed_by_th
 
     assert _published_figures(data_dir) == (2, 2)
     assert sorted(p.name for p in data_dir.serving_dir.iterdir()) == sorted(
-        ["current", "cx_metrics.duckdb", "parquet", data_dir.current_publication.resolve().name]
+        ["current", "previous", "cx_metrics.duckdb", "parquet",
+         data_dir.current_publication.resolve().name, data_dir.previous_publication.resolve().name]
     )
 
 

@@ -66,8 +66,8 @@ def _kill_when(process: subprocess.Popen, output: list[str], stage_reached, time
 
 
 def _unfinished_publications(paths) -> list[Path]:
-    live = paths.current_publication.resolve()
-    return [folder for folder in paths.serving_dir.glob("publication-*") if folder != live]
+    kept = {link.resolve() for link in (paths.current_publication, paths.previous_publication) if link.is_symlink()}
+    return [folder for folder in paths.serving_dir.glob("publication-*") if folder not in kept]
 
 
 def _ingesting(paths):
@@ -183,8 +183,11 @@ def test_the_serving_database_opens_in_a_duckdb_1_1_client(handbuilt_run):
     )}
 
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-PHONE = re.compile(r"(\+\d|\(\d{2,4}\))[\d ()./-]{6,}\d")
+# Broader than the masking in staging, on purpose: anything like an address, or nine digits in a
+# row once separators are dropped, in any text.
+EMAIL = re.compile(r"@\w[\w-]*\.\w")
+PHONE = re.compile(r"\d{9,}")
+SEPARATORS = re.compile(r"[ ()./+-]")
 
 
 def test_no_email_or_phone_number_reaches_a_published_table_or_parquet_file(handbuilt_run, capsys):
@@ -198,7 +201,7 @@ def test_no_email_or_phone_number_reaches_a_published_table_or_parquet_file(hand
         "crm/survey_responses/2024-03-11.csv",
         "response_id,account_id,survey_type,score,scale_min,scale_max,ticket_id,channel,submitted_at,comment,updated_at\n"
         "R6,B,nps,3,0,10,,email,2024-03-11T08:00:00Z,"
-        "\"Call me on +84 28 3822 0000 or write to ke.toan@hungthinh.example\",2024-03-11T08:00:00Z\n",
+        "\"Call me on +84 28 3822 0000, 0912 345 678 or write to ke.toan@hungthinh.example\",2024-03-11T08:00:00Z\n",
     )
     assert cli.main(["run"]) == 0, capsys.readouterr().out
 
@@ -206,22 +209,24 @@ def test_no_email_or_phone_number_reaches_a_published_table_or_parquet_file(hand
     con.execute(f"ATTACH '{paths.serving_db}' AS serving (READ_ONLY)")
     sources = {f"serving.cx.{t}": f"serving.cx.{t}" for t in settings.PUBLISHED_TABLES}
     sources |= {str(f): f"'{f}'" for f in sorted(paths.parquet_dir.glob("*.parquet"))}
-    texts = []
+    texts = []  # (table or file, column, value, is text): numbers and dates are only searched for "@"
     for name, relation in sources.items():
-        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        assert not {"email", "phone"} & set(columns), name
-        for column in columns:
+        columns = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        assert not {"email", "phone"} & {column for column, *_ in columns}, name
+        for column, column_type, *_ in columns:
             values = con.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM {relation}').fetchall()
-            texts += [(name, column, value) for (value,) in values if value]
+            texts += [(name, column, value, column_type == "VARCHAR") for (value,) in values if value]
     con.close()
 
-    assert len({name for name, _, _ in texts}) == 2 * len(settings.PUBLISHED_TABLES)
+    assert len({name for name, *_ in texts}) == 2 * len(settings.PUBLISHED_TABLES)
     leaks = [
         (name, column, value)
-        for name, column, value in texts
-        if EMAIL.search(value) or PHONE.search(value) or any(detail in value for detail in contact_details)
+        for name, column, value, is_text in texts
+        if EMAIL.search(value)
+        or (is_text and PHONE.search(SEPARATORS.sub("", value)))
+        or any(detail in value for detail in contact_details)
     ]
     assert leaks == []
     assert published_rows(paths, "SELECT comment FROM cx.cx_feedback WHERE response_id = 'R6'") == [
-        ("Call me on [phone removed] or write to [email removed]",)
+        ("Call me on [phone removed], [phone removed] or write to [email removed]",)
     ]

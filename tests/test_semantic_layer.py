@@ -223,3 +223,43 @@ def test_metricflow_mrr_by_month_and_segment_equals_the_published_mart(handbuilt
     for month, mrr_end in totals.items():
         by_segment = sum(v[0] or 0 for k, v in got.items() if k[0] == str(month))
         assert by_segment == pytest.approx(float(mrr_end), abs=1e-5), month
+
+
+# Metric -> the published column it must equal month by month (tests/fixtures/handbuilt).
+BY_MONTH = {
+    "net_revenue_retention": "SELECT month, net_revenue_retention FROM marts.cx_mrr_monthly",
+    "fcr_rate": "SELECT month, fcr_rate FROM marts.cx_tickets_monthly",
+    "first_response_minutes_p50": "SELECT month, first_response_minutes_p50 FROM marts.cx_tickets_monthly",
+    "nps": "SELECT month, nps FROM marts.cx_surveys_monthly",
+    "csat_score": "SELECT month, csat_score FROM marts.cx_surveys_monthly",
+    "crc": "SELECT month, crc FROM marts.cx_costs_monthly",
+    "cac": "SELECT month, cac FROM marts.cx_costs_monthly",
+    "clv": "SELECT month, clv FROM marts.cx_clv_monthly WHERE segment = 'all'",
+}
+
+
+def test_metricflow_headline_metrics_by_month_equal_the_published_marts(handbuilt_run, tmp_path):
+    data_dir, _ = handbuilt_run
+    out = tmp_path / "by_month.csv"
+    env = {**os.environ, "CX_WAREHOUSE_PATH": str(data_dir.warehouse_db), "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR)}
+    result = subprocess.run(
+        [str(MF), "query", "--metrics", ",".join(BY_MONTH), "--group-by", "metric_time__month", "--csv", str(out)],
+        cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with out.open() as f:
+        got = {row["metric_time__month"][:10]: row for row in csv.DictReader(f)}
+    con = duckdb.connect(str(data_dir.warehouse_db), read_only=True)
+    try:
+        for metric, sql in BY_MONTH.items():
+            published = {str(month): value for month, value in con.execute(sql).fetchall()}
+            assert published, metric
+            for month, value in published.items():
+                # A month MetricFlow has no row for has no data for any of these metrics.
+                queried = got.get(month, {}).get(metric) or None
+                if value is None:
+                    assert queried is None, (metric, month)
+                else:
+                    assert float(queried) == pytest.approx(float(value), abs=1e-6), (metric, month)
+    finally:
+        con.close()

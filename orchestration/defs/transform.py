@@ -23,52 +23,44 @@ def _as_of_date() -> str:
     return as_of.isoformat()
 
 
-def _describe_failures(run_results: dict) -> tuple[str, dict]:
+def _stored_failing_rows(run_results: dict) -> dict[str, list[dict]]:
+    """The first rows each failed or warning dbt test stored (store_failures), by unique_id. Read
+    once dbt has finished: it holds the warehouse's write lock while it runs."""
+    tests = [
+        r for r in run_results.get("results", [])
+        if r["unique_id"].startswith("test.") and r.get("status") in ("fail", "warn", "error")
+    ]
+    if not tests:
+        return {}
+    con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
+    try:
+        return {r["unique_id"]: warehouse.failed_test_samples(con, r.get("relation_name") or "") for r in tests}
+    finally:
+        con.close()
+
+
+def _describe_failures(run_results: dict, failing_rows: dict[str, list[dict]]) -> str:
     """Names each failed dbt node with the first rows its test stored, so the log says what broke."""
     failed = [r for r in run_results.get("results", []) if r.get("status") in ("fail", "error")]
-    con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
-    try:
-        lines, samples = [], {}
-        for result in failed:
-            name = result["unique_id"].split(".")[2]
-            # Only tests store failing rows; a failed model's relation holds no evidence.
-            is_test = result["unique_id"].startswith("test.")
-            rows = warehouse.failed_test_samples(con, result.get("relation_name") or "") if is_test else []
-            samples[name] = rows
-            message = " ".join((result.get("message") or "").split())
-            lines.append(f"{name}: {message}" + (f"; failing rows: {rows}" if rows else ""))
-    finally:
-        con.close()
-    summary = f"{len(failed)} dbt node(s) failed the quality gate; nothing was published:\n" + "\n".join(lines)
-    return summary, samples
+    lines = []
+    for result in failed:
+        rows = failing_rows.get(result["unique_id"])
+        message = " ".join((result.get("message") or "").split())
+        lines.append(f"{result['unique_id'].split('.')[2]}: {message}" + (f"; failing rows: {rows}" if rows else ""))
+    return f"{len(failed)} dbt node(s) failed the quality gate; nothing was published:\n" + "\n".join(lines)
 
 
-def _with_failing_rows(failed_checks: list[dg.AssetCheckResult], manifest: dict) -> list[dg.AssetCheckResult]:
-    """Adds the first rows each failed dbt test stored (store_failures) to its check's metadata, so
-    the UI shows what failed, not only how many rows did."""
-    if not failed_checks:
-        return []
-    con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
-    try:
-        enriched = []
-        for check in failed_checks:
-            unique_id = check.metadata["unique_id"]
-            unique_id = getattr(unique_id, "value", unique_id)
-            relation = manifest["nodes"].get(unique_id, {}).get("relation_name") or ""
-            rows = warehouse.failed_test_samples(con, relation)
-            enriched.append(
-                dg.AssetCheckResult(
-                    passed=False,
-                    asset_key=check.asset_key,
-                    check_name=check.check_name,
-                    severity=check.severity,
-                    description=check.description,
-                    metadata={**check.metadata, "sample": dg.MetadataValue.json(rows)},
-                )
-            )
-        return enriched
-    finally:
-        con.close()
+def _with_failing_rows(check: dg.AssetCheckResult, failing_rows: dict[str, list[dict]]) -> dg.AssetCheckResult:
+    """The check with the rows its dbt test stored, so the UI shows what failed, not only how many."""
+    unique_id = getattr(check.metadata["unique_id"], "value", check.metadata["unique_id"])
+    return dg.AssetCheckResult(
+        passed=False,
+        asset_key=check.asset_key,
+        check_name=check.check_name,
+        severity=check.severity,
+        description=check.description,
+        metadata={**check.metadata, "sample": dg.MetadataValue.json(failing_rows.get(unique_id, []))},
+    )
 
 
 class MetricSettings(dg.Config):
@@ -91,10 +83,15 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
     failed_checks = []
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult) and not event.passed:
-            failed_checks.append(event)  # its stored failing rows are readable once dbt lets go of the warehouse
+            failed_checks.append(event)  # completed with its stored failing rows once dbt has finished
         else:
             yield event
-    yield from _with_failing_rows(failed_checks, invocation.manifest)
+    run_results = invocation.get_artifact("run_results.json")
+    failing_rows = _stored_failing_rows(run_results)
+    for check in failed_checks:
+        yield _with_failing_rows(check, failing_rows)
     if not invocation.is_successful():
-        summary, samples = _describe_failures(invocation.get_artifact("run_results.json"))
-        raise dg.Failure(description=summary, metadata={"failing_rows": dg.MetadataValue.json(samples)})
+        raise dg.Failure(
+            description=_describe_failures(run_results, failing_rows),
+            metadata={"failing_rows": dg.MetadataValue.json(failing_rows)},
+        )

@@ -6,7 +6,9 @@ open the fixed paths `serving/cx_metrics.duckdb` and `serving/parquet/`, links t
 Switching `current` by an atomic rename is the only commit point: a reader sees the old set of files
 or the new one, never a mix; a client holding the old database open keeps reading the old tables;
 and a run that fails or is killed before the switch leaves the published files exactly as they were
-(its unfinished folder is removed by the next publication).
+(its unfinished folder is removed by the next publication). The publication before the live one is
+kept (link `serving/previous`) until the next one, so a reader that listed the Parquet files just
+before a switch can still read them.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ def _sql_literal(text: str | Path) -> str:
 
 def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_id: str) -> Publication:
     paths.serving_dir.mkdir(parents=True, exist_ok=True)
-    remove_unfinished_publications(paths)
-    previous = paths.current_publication.resolve() if paths.current_publication.is_symlink() else None
+    remove_stale_publications(paths)
+    previous = _target(paths.current_publication)
     publication_dir = paths.serving_dir / f"publication-{uuid.uuid4().hex}"
     (publication_dir / "parquet").mkdir(parents=True)
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -52,19 +54,32 @@ def publish_marts(paths: Paths, tables: tuple[str, ...], as_of_date: date, run_i
     _replace_with_link(paths.current_publication, publication_dir.name)
     _link_fixed_paths(paths)
     if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
+        # Kept until the next publication: a reader that listed the Parquet files just before the
+        # switch can still read them.
+        _replace_with_link(paths.previous_publication, previous.name)
+    remove_stale_publications(paths)
     return Publication(row_counts, as_of_date, published_at)
 
 
-def remove_unfinished_publications(paths: Paths) -> None:
-    """Removes the folders of publications that never became current (one run at a time, so nothing
-    else is writing there) and the temporary links of an interrupted switch."""
-    live = paths.current_publication.resolve() if paths.current_publication.is_symlink() else None
+def _target(link: Path) -> Path | None:
+    return link.resolve() if link.is_symlink() else None
+
+
+def remove_stale_publications(paths: Paths) -> None:
+    """Removes every publication folder but the current and the previous one: those of older runs,
+    and those that never became current (one run at a time, so nothing else is writing there), and
+    the temporary links of an interrupted switch."""
+    kept = {_target(paths.current_publication), _target(paths.previous_publication)}
     for folder in paths.serving_dir.glob("publication-*"):
-        if folder.resolve() != live:
+        if folder.resolve() not in kept:
             shutil.rmtree(folder, ignore_errors=True)
     for link in paths.serving_dir.glob(".link-*"):
         link.unlink(missing_ok=True)
+    # What the layout before `current` (a database renamed in, a link to `parquet-<id>`) leaves.
+    for folder in paths.serving_dir.glob("parquet-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    for leftover in [*paths.serving_dir.glob(".publishing-*"), *paths.serving_dir.glob(".parquet-link-*")]:
+        leftover.unlink(missing_ok=True)
 
 
 def _write_serving_files(warehouse_db: Path, publication_dir: Path, tables: tuple[str, ...]) -> dict[str, int]:

@@ -133,18 +133,26 @@ def discover_extracts(entity: Entity, extracts_dir: Path | None = None) -> list[
     return sorted(files, key=lambda f: f.extract_date)
 
 
-def latest_complete_extract_date(extracts_dir: Path) -> date | None:
-    """The newest extract date for which every entity delivered so far has a file: a day of
-    extracts is complete when its last entity arrives. Misnamed files are left to the run to report."""
+def latest_complete_extract_date(extracts_dir: Path, quiet: timedelta = timedelta(minutes=30)) -> date | None:
+    """The newest extract date whose delivery is complete: every entity that delivered on the
+    previous extract date has a file for it too, or nothing has arrived for `quiet` (an entity with
+    no changes that day may send no file). Misnamed files are left to the run to report."""
     dates_by_entity = []
+    newest_arrival = 0.0
     for entity in ENTITIES:
         folder = extracts_dir / entity.source / entity.name
-        names = (p.name for p in folder.iterdir()) if folder.is_dir() else ()
-        dates = {match["date"] for match in map(EXTRACT_NAME.match, names) if match}
-        if dates:
-            dates_by_entity.append(dates)
-    complete = set.intersection(*dates_by_entity) if dates_by_entity else set()
-    return date.fromisoformat(max(complete)) if complete else None
+        files = [p for p in folder.iterdir() if EXTRACT_NAME.match(p.name)] if folder.is_dir() else []
+        dates_by_entity.append({EXTRACT_NAME.match(p.name)["date"] for p in files})
+        newest_arrival = max([newest_arrival, *(p.stat().st_mtime for p in files)])
+    all_dates = sorted(set().union(*dates_by_entity))
+    if not all_dates:
+        return None
+    newest, previous = all_dates[-1], (all_dates[-2] if len(all_dates) > 1 else None)
+    expected = [dates for dates in dates_by_entity if (previous in dates if previous else dates)]
+    settled = datetime.now(timezone.utc).timestamp() - newest_arrival >= quiet.total_seconds()
+    if settled or all(newest in dates for dates in expected):
+        return date.fromisoformat(newest)
+    return date.fromisoformat(previous) if previous else None
 
 
 def landed_sha256(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> str | None:

@@ -6,8 +6,8 @@
   The headline figures differ by orders of magnitude (logo churn around 0.02, FCR around 0.7,
   NPS in points), so one absolute tolerance cannot suit them all, while "moved by more than half
   its usual level" reads the same for each. A trailing average of 0 flags any non-zero value: the
-  first churn after months without any is worth a look. Override `tolerance` per test where the
-  figure hovers around 0 (e.g. NPS).
+  first churn after months without any is worth a look. For a figure that hovers around 0 (NPS),
+  `minimum_change` sets a floor in the figure's own unit below which no move is flagged.
 
   Months whose value is NULL (an undefined ratio: nothing to divide by) are ignored, neither
   counted as 0 nor as a month of the window. Without any trailing value there is nothing to
@@ -20,6 +20,7 @@
     month_column='month',
     trailing_months=6,
     tolerance=none,
+    minimum_change=0,
     partition_by=[]
 ) %}
 
@@ -75,5 +76,6 @@ inner join trailing_window
 cross join trailing_window
 {%- endif %}
 where abs(latest.value - trailing_window.trailing_average) > {{ allowed_relative_change }} * abs(trailing_window.trailing_average)
+    and abs(latest.value - trailing_window.trailing_average) > {{ minimum_change }}
 
 {% endtest %}
