@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import json
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 from orchestration import settings
 
 LOG_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# The profiles of `sample_data.SCALES`, named here so that the other commands need not import numpy.
+SCALE_NAMES = ("small", "medium", "large")
 # Tags of a run started by `cx-pipeline run`, to find it again if its process is killed.
 LAUNCHER_TAG = "cx/launched_by"
 PID_TAG = "cx/pid"
@@ -29,20 +33,27 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def generate(args: argparse.Namespace) -> int:
+    from orchestration.lib.sample_data import SCALES
     from orchestration.lib.sample_data import generate as generate_extracts
 
+    overrides = {name: getattr(args, name) for name in ("accounts", "months", "change_days")}
+    profile = dataclasses.replace(SCALES[args.scale], **{k: v for k, v in overrides.items() if v is not None})
     target = settings.paths().extracts_dir
-    print(f"Generating sample extracts into {target} (seed {args.seed}, {args.accounts} accounts, {args.months} months)")
+    print(
+        f"Generating sample extracts into {target} ({args.scale} scale: seed {args.seed}, {profile.accounts:,} accounts, "
+        f"{profile.months} months, {profile.change_days} change days"
+        f"{', Parquet full loads' if profile.parquet_full_load else ''})",
+        flush=True,
+    )
+    started = time.monotonic()
     rows = generate_extracts(
         target,
         seed=args.seed,
-        accounts=args.accounts,
-        months=args.months,
-        change_days=args.change_days,
         as_of=args.as_of,
         progress=lambda line: print(f"  {line}", flush=True),
+        **dataclasses.asdict(profile),
     )
-    print(f"Done: {sum(rows.values()):,} rows in {len(rows)} entities.")
+    print(f"Done: {sum(rows.values()):,} rows in {len(rows)} entities in {time.monotonic() - started:,.0f} s.")
     return 0
 
 
@@ -74,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 run_config=run_config,
                 tags={LAUNCHER_TAG: "cx-pipeline run", PID_TAG: str(os.getpid())},
             )
-    print(summarize(result))
+            print(summarize(result, instance))
     return 0 if result.success else 1
 
 
@@ -177,10 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     gen = commands.add_parser("generate", help="write deterministic sample extracts to $CX_DATA_DIR/extracts")
+    gen.add_argument(
+        "--scale", choices=SCALE_NAMES, default="small",
+        help="size profile: small (2,000 accounts), medium (100,000) or large (1,000,000, Parquet full loads); "
+        "--accounts, --months and --change-days override its values",
+    )
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--accounts", type=int, default=2000)
-    gen.add_argument("--months", type=int, default=24, help="months of history in the full load")
-    gen.add_argument("--change-days", type=int, default=7, help="daily change extracts after the full load")
+    gen.add_argument("--accounts", type=int, default=None, help="number of accounts (default: the scale's)")
+    gen.add_argument("--months", type=int, default=None, help="months of history in the full load (default: the scale's)")
+    gen.add_argument(
+        "--change-days", type=int, default=None, help="daily change extracts after the full load (default: the scale's)"
+    )
     gen.add_argument("--as-of", type=date.fromisoformat, default=None, help="date of the newest extract (default: yesterday)")
     gen.set_defaults(handler=generate)
 

@@ -54,6 +54,24 @@ def test_a_rerun_lands_nothing_twice(con, data_dir):
     assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone()[0] == 11
 
 
+def test_a_landed_file_is_not_read_again_unless_its_size_or_time_changed(con, data_dir, monkeypatch):
+    _ingest(con, data_dir, INVOICES)
+    changes = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"
+    content = changes.read_bytes()
+
+    def must_not_read(self):
+        raise AssertionError(f"{self.relative_path} was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(warehouse.ExtractFile, "sha256", property(must_not_read))
+        assert _ingest(con, data_dir, INVOICES).files_landed == []
+    # Delivered again with the same content: read to compare, not landed, and not read the next time.
+    changes.write_bytes(content)
+    assert _ingest(con, data_dir, INVOICES).files_landed == []
+    monkeypatch.setattr(warehouse.ExtractFile, "sha256", property(must_not_read))
+    assert _ingest(con, data_dir, INVOICES).files_landed == []
+
+
 def test_a_redelivered_file_replaces_its_earlier_delivery(con, data_dir):
     _ingest(con, data_dir, INVOICES)
     changes = data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv"

@@ -268,6 +268,9 @@ def test_rerun_on_the_same_extracts_lands_nothing_and_publishes_the_same_values(
 
     assert "Files in:         0 new or re-delivered" in output
     assert published_rows(paths, "SELECT * FROM cx.cx_mrr_monthly ORDER BY month") == before
+    # Where the time went, stage by stage, as the benchmark reads it too.
+    stages = re.search(r"Stage times: +ingest ([\d.,]+) s, dbt build ([\d.,]+) s, publish ([\d.,]+) s, report ([\d.,]+) s", output)
+    assert stages and float(stages[2].replace(",", "")) > 0
 
 
 def test_corrupted_extract_fails_the_run_naming_the_file_and_keeps_published_tables(handbuilt_run, capsys):

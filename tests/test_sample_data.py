@@ -1,19 +1,28 @@
 """The sample-data generator writes extracts that honour the input contract, deterministically.
 
 A small generation (150 accounts, 6 months, 3 change days) is read back the way a consumer would:
-every file as text, nulls only where a field is empty.
+every file as text, nulls only where a field is empty. The same generation with Parquet full loads
+(the large profile's format) must hold the same text and pass the pipeline's contract checks. The
+row counts the scale profiles aim at are measured, not tested: the large one takes many minutes.
 """
 
+import dataclasses
+import inspect
 import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from orchestration import cli
+from orchestration.lib import sample_data
 from orchestration.lib.contracts import ENTITIES
-from orchestration.lib.sample_data import generate
+from orchestration.lib.sample_data import SCALES, generate
+from orchestration.lib.validation import check_extract
 
 AS_OF = date(2024, 3, 2)  # the change days cross a leap day and a month end
 CHANGE_DAYS = 3
@@ -61,6 +70,10 @@ def extracts(generated) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def _contents(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def _latest(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     ordered = frame.assign(_at=pd.to_datetime(frame["updated_at"], utc=True, format="ISO8601"))
     return ordered.sort_values(["_at", "_extract_date"], kind="stable").drop_duplicates(key, keep="last")
@@ -69,11 +82,7 @@ def _latest(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 def test_same_arguments_give_identical_files(generated, tmp_path):
     first, _, _ = generated
     generate(tmp_path, **OPTIONS)
-
-    def contents(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-    assert contents(first) == contents(tmp_path)
+    assert _contents(first) == _contents(tmp_path)
 
 
 def test_full_load_then_one_extract_per_change_day(generated):
@@ -85,11 +94,15 @@ def test_full_load_then_one_extract_per_change_day(generated):
         assert names == sorted(expected), entity.path
 
 
-def test_reports_rows_and_progress_per_entity(generated, extracts):
+def test_reports_rows_and_progress_per_entity_month_and_billing_chunk(generated, extracts):
     _, rows, progress = generated
     assert rows == {path: len(frame) for path, frame in extracts.items()}
-    assert len(progress) == len(ENTITIES)
     assert all(rows[path] > 0 for path in rows)
+    assert sorted(line.partition(":")[0] for line in progress if " rows in " in line) == sorted(rows)
+    # A large generation runs for many minutes: it reports each simulated month and invoice chunk.
+    months = [line for line in progress if line.startswith("history month ")]
+    assert len(months) == OPTIONS["months"] + 1 and months[-1].startswith(f"history month {AS_OF:%Y-%m} ")
+    assert sum(line.startswith("billing: subscriptions ") for line in progress) == 1
 
 
 def test_files_have_exactly_the_contract_columns(generated):
@@ -240,3 +253,67 @@ def test_change_extracts_update_and_soft_delete_existing_accounts(extracts):
     assert (existing["is_deleted"] == "false").any()
     assert (existing["is_deleted"] == "true").sum() in (1, 2)
     assert existing["account_id"].isin(accounts.loc[accounts["_extract_date"] == FULL_LOAD_DATE, "account_id"]).all()
+
+
+# --- Scale profiles --------------------------------------------------------------------------------
+
+
+def test_the_small_scale_is_what_generate_does_by_default():
+    defaults = {name: parameter.default for name, parameter in inspect.signature(generate).parameters.items()}
+    assert dataclasses.asdict(SCALES["small"]) == {name: defaults[name] for name in dataclasses.asdict(SCALES["small"])}
+    assert tuple(SCALES) == cli.SCALE_NAMES
+
+
+def test_cli_scale_selects_a_profile_that_explicit_options_override(data_dir, monkeypatch):
+    calls = []
+    monkeypatch.setattr(sample_data, "generate", lambda target, **arguments: calls.append(arguments) or {})
+    for options in ([], ["--scale", "small"], ["--scale", "large", "--accounts", "300", "--change-days", "2"]):
+        assert cli.main(["generate", "--as-of", "2024-03-02", *options]) == 0
+    default, small, large = ({k: v for k, v in call.items() if k != "progress"} for call in calls)
+    common = {"seed": 42, "as_of": date(2024, 3, 2)}
+    assert default == small == {**common, **dataclasses.asdict(SCALES["small"])}
+    assert large == {**common, **dataclasses.asdict(dataclasses.replace(SCALES["large"], accounts=300, change_days=2))}
+    assert large["parquet_full_load"]
+
+
+@pytest.fixture(scope="module")
+def parquet_generated(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("parquet")
+    generate(target, parquet_full_load=True, **OPTIONS)
+    return target
+
+
+def _full_loads(root: Path, suffix: str | None = None) -> dict[str, Path]:
+    return {e.path: next((root / e.source / e.name).glob(f"{FULL_LOAD_DATE}.{suffix or '*'}")) for e in ENTITIES}
+
+
+def _as_text_rows(frame: pd.DataFrame) -> list[tuple]:
+    return list(frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
+
+
+def test_parquet_full_loads_hold_the_text_of_the_csv_ones(generated, parquet_generated):
+    text_root, _, _ = generated
+    text_files = _full_loads(text_root)
+    for entity in ENTITIES:
+        path = _full_loads(parquet_generated, "parquet")[entity.path]
+        table = pq.read_table(path)
+        assert table.schema == pa.schema([(name, pa.string()) for name in entity.column_names]), entity.path
+        expected = _read(text_files[entity.path], entity.column_names)
+        assert _as_text_rows(table.to_pandas()) == _as_text_rows(expected), entity.path
+    # Appended chunk by chunk (a month of events at a time), not built in memory and written at once.
+    assert pq.ParquetFile(_full_loads(parquet_generated)["helpdesk/ticket_events"]).metadata.num_row_groups > 1
+    changes = {name: data for name, data in _contents(parquet_generated).items() if FULL_LOAD_DATE.isoformat() not in name}
+    assert changes == {name: data for name, data in _contents(text_root).items() if FULL_LOAD_DATE.isoformat() not in name}
+
+
+def test_parquet_full_loads_pass_the_contract_checks(parquet_generated):
+    for entity in ENTITIES:
+        path = _full_loads(parquet_generated)[entity.path]
+        result = check_extract(path, entity)
+        assert result.rejected.empty, (entity.path, result.rejected.head(3).to_dict("records"))
+        assert result.rows_read == pq.ParquetFile(path).metadata.num_rows > 0, entity.path
+
+
+def test_parquet_full_loads_are_byte_identical_from_run_to_run(parquet_generated, tmp_path):
+    generate(tmp_path, parquet_full_load=True, **OPTIONS)
+    assert _contents(parquet_generated) == _contents(tmp_path)

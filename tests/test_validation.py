@@ -9,10 +9,12 @@ from datetime import date, datetime, timezone
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pandas as pd
 import pytest
 
+from orchestration.lib import validation
 from orchestration.lib.contracts import ENTITIES, ENTITIES_BY_PATH
-from orchestration.lib.validation import ExtractFileError, check_extract
+from orchestration.lib.validation import ExtractFileError, ValidationResult, check_chunk, read_extract_chunks
 
 ACCOUNTS = ENTITIES_BY_PATH["crm/accounts"]
 SURVEYS = ENTITIES_BY_PATH["crm/survey_responses"]
@@ -20,6 +22,25 @@ TICKET_EVENTS = ENTITIES_BY_PATH["helpdesk/ticket_events"]
 INVOICES = ENTITIES_BY_PATH["billing/invoices"]
 FX_RATES = ENTITIES_BY_PATH["billing/fx_rates"]
 COSTS = ENTITIES_BY_PATH["finance/costs"]
+
+@pytest.fixture(autouse=True, params=["gx", "duckdb"])
+def check_engine(request, monkeypatch) -> str:
+    """Every test runs twice: through GX on pandas (small files) and through the same suites compiled
+    to DuckDB SQL (large chunks), which must reject the same rows for the same reasons."""
+    if request.param == "duckdb":
+        monkeypatch.setattr(validation, "GX_MAX_ROWS", 0)
+    return request.param
+
+
+def check_extract(path, entity) -> ValidationResult:
+    """The file as ingest checks it, chunk by chunk."""
+    con = duckdb.connect()
+    chunks = list(read_extract_chunks(path, entity))
+    rejected = pd.concat([check_chunk(con, chunk, entity, str(path)) for chunk in chunks], ignore_index=True)
+    rows = validation._as_text_frame(pa.concat_tables(chunks))
+    accepted = rows[~rows["_row_number"].isin(rejected["row_number"])].reset_index(drop=True)
+    return ValidationResult(accepted, rejected, len(rows))
+
 
 # One valid record per entity; columns left out are optional and delivered empty.
 GOOD_RECORDS = {

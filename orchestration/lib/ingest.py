@@ -10,7 +10,7 @@ import duckdb
 
 from orchestration.lib import warehouse
 from orchestration.lib.contracts import Entity
-from orchestration.lib.validation import ValidationResult, check_extract
+from orchestration.lib.validation import check_chunk, read_extract_chunks
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,14 @@ def ingest_entity(
     con.execute("BEGIN TRANSACTION")
     try:
         for extract in warehouse.discover_extracts(entity, extracts_dir):
-            sha256 = extract.sha256
-            if warehouse.landed_sha256(con, extract) == sha256:
+            if warehouse.is_landed(con, extract):
                 report.files_unchanged += 1
                 continue
-            result = check_extract(extract.path, entity)
-            warehouse.land_extract(con, entity, extract, sha256, result.accepted, result.rejected, result.rows_read)
-            _add_to_report(report, extract.relative_path, result, sample_size)
+            counts = _land_file(con, entity, extract, report, sample_size, log)
+            report.files.append(counts)
             log(
-                f"{extract.relative_path}: {result.rows_read} rows read, {len(result.accepted)} landed, "
-                f"{result.rows_read - len(result.accepted)} quarantined"
+                f"{extract.relative_path}: {counts.rows_read} rows read, {counts.rows_accepted} landed, "
+                f"{counts.rows_quarantined} quarantined"
             )
     except BaseException:
         con.execute("ROLLBACK")
@@ -99,8 +97,28 @@ def ingest_entity(
     return report
 
 
-def _add_to_report(report: IngestReport, relative_path: str, result: ValidationResult, sample_size: int) -> None:
-    accepted = len(result.accepted)
-    report.files.append(FileCounts(relative_path, result.rows_read, accepted, result.rows_read - accepted))
-    for problem in result.rejected.head(max(0, sample_size - len(report.quarantine_sample))).itertuples():
-        report.quarantine_sample.append((relative_path, int(problem.row_number), problem.column_name, problem.reason))
+def _land_file(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extract: warehouse.ExtractFile,
+    report: IngestReport,
+    sample_size: int,
+    log: Callable[[str], None],
+) -> FileCounts:
+    """Checks and lands the file chunk by chunk, replacing an earlier delivery of it."""
+    # Taken before reading, so that a file changed while it is read is read again next time.
+    signature, sha256 = extract.stat_signature, extract.sha256
+    warehouse.clear_delivery(con, extract, entity)
+    rows_read = rows_accepted = 0
+    for chunk in read_extract_chunks(extract.path, entity):
+        rejected = check_chunk(con, chunk, entity, str(extract.path))
+        rows_accepted += warehouse.land_chunk(con, entity, extract, chunk, rejected)
+        rows_read += chunk.num_rows
+        for problem in rejected.head(max(0, sample_size - len(report.quarantine_sample))).itertuples():
+            report.quarantine_sample.append(
+                (extract.relative_path, int(problem.row_number), problem.column_name, problem.reason)
+            )
+        if rows_read > chunk.num_rows:  # a file of several chunks: show it moving
+            log(f"{extract.relative_path}: {rows_read:,} rows checked and landed so far")
+    warehouse.record_delivery(con, entity, extract, signature, sha256, rows_read, rows_accepted)
+    return FileCounts(extract.relative_path, rows_read, rows_accepted, rows_read - rows_accepted)

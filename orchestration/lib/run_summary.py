@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dagster import AssetCheckSeverity, ExecuteInProcessResult
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
+
+# Step keys of the nightly job that are not ingest steps, by the stage they are.
+STAGE_OF_STEP = {"cx_dbt_models": "dbt build", "serving__cx_metrics": "publish", "serving__cx_report": "report"}
+STAGES = ("ingest", "dbt build", "publish", "report")
 
 
 def _metadata_value(entry):
@@ -19,7 +23,17 @@ def _failure_message(data) -> str:
     return f"{error.cls_name}: {error.message}"
 
 
-def summarize(result: ExecuteInProcessResult) -> str:
+def stage_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall-clock seconds of each stage of a run: from its first step's start to its last step's end."""
+    spans: dict[str, list[float]] = {}
+    ends = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+    for entry in instance.all_logs(run_id, of_type={DagsterEventType.STEP_START, *ends}):
+        stage = STAGE_OF_STEP.get(entry.step_key, "ingest")
+        spans.setdefault(stage, []).append(entry.timestamp)
+    return {stage: round(max(spans[stage]) - min(spans[stage]), 1) for stage in STAGES if stage in spans}
+
+
+def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
     ingest_rows = {}
     published = None
     for event in result.get_asset_materialization_events():
@@ -70,5 +84,7 @@ def summarize(result: ExecuteInProcessResult) -> str:
     for failure in result.get_step_failure_events():
         data = failure.step_failure_data
         lines.append(f"Failed step {failure.step_key}: {_failure_message(data).strip()}")
+    stages = stage_seconds(instance, result.run_id)
+    lines.append("Stage times:      " + ", ".join(f"{stage} {seconds:,.1f} s" for stage, seconds in stages.items()))
     lines.append("=" * 72)
     return "\n".join(lines)

@@ -15,6 +15,10 @@ timeline of versions: the full load holds each record as it was at the end of th
 and each daily change extract holds the last version of the day of every record that changed that
 day. Tickets are written month by month and invoices in fixed-size chunks of subscriptions, so
 memory stays bounded when the number of accounts grows to a million.
+
+Scale profiles (`SCALES`) name the argument sets used for demos and load tests; the large one writes
+its full loads as Parquet, each appended chunk a row group, because text files of tens of millions
+of rows are slow to write and to read.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from orchestration.lib.contracts import ENTITIES, SEGMENTS, TICKET_STATUSES, Entity
 
@@ -282,6 +289,31 @@ _STREAMS = ("accounts", "simulation", "tickets", "nps", "billing", "crm", "fx", 
 # ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ScaleProfile:
+    """Arguments of `generate` for one size of sample data; `generate(dir, **asdict(profile))`."""
+
+    accounts: int
+    months: int
+    change_days: int
+    ticket_rate: float
+    parquet_full_load: bool
+
+
+SCALES = {
+    # The default of `generate`: a demo that runs in seconds.
+    "small": ScaleProfile(accounts=2000, months=24, change_days=7, ticket_rate=1.0, parquet_full_load=False),
+    # A realistic mid-size customer base, in the text formats of the contract's usual deliveries.
+    "medium": ScaleProfile(accounts=100_000, months=24, change_days=7, ticket_rate=1.0, parquet_full_load=False),
+    # A load test of at least 10 million tickets, 40 million ticket events and 20 million invoices.
+    # Invoices per account grow with the paying months in the history, so it is five years long.
+    # Tickets grow with the same account-months (about 1.25 tickets per invoice whatever the history
+    # length), so these accounts open tickets half as often as the demo's (0.4 to 2 a month by
+    # segment, still usual for a help desk): else the ticket events would be four times the target.
+    "large": ScaleProfile(accounts=1_000_000, months=60, change_days=7, ticket_rate=0.5, parquet_full_load=True),
+}
+
+
 def generate(
     extracts_dir: Path,
     *,
@@ -289,6 +321,8 @@ def generate(
     accounts: int = 2000,
     months: int = 24,
     change_days: int = 7,
+    ticket_rate: float = 1.0,
+    parquet_full_load: bool = False,
     as_of: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
@@ -296,18 +330,20 @@ def generate(
 
     One full load dated `as_of - change_days` with all history up to the end of that date (the
     history starts `months` months before the as-of month), then one change extract per day up to
-    `as_of`. The same arguments give byte-identical files. Files of these dates are overwritten;
-    other files in `extracts_dir` are left alone.
+    `as_of`. `ticket_rate` scales how often accounts open tickets. The full loads are CSV, gzipped
+    CSV or JSONL by entity, or all Parquet with `parquet_full_load` (text columns, as the CSV holds
+    them); change extracts are always text. The same arguments give byte-identical files. Files of
+    these dates are overwritten; other files in `extracts_dir` are left alone.
     """
-    if accounts < 1 or months < 1 or change_days < 0:
-        raise ValueError("accounts and months must be >= 1, change_days >= 0")
+    if accounts < 1 or months < 1 or change_days < 0 or ticket_rate <= 0:
+        raise ValueError("accounts and months must be >= 1, change_days >= 0, ticket_rate > 0")
     if as_of is None:
         as_of = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
     timeline = _Timeline.build(as_of, months, change_days)
-    population = _draw_population(seed, accounts, timeline)
-    with _Extracts(Path(extracts_dir), timeline, progress) as extracts:
+    population = _draw_population(seed, accounts, timeline, ticket_rate)
+    with _Extracts(Path(extracts_dir), timeline, progress, parquet_full_load) as extracts:
         helpdesk = _HelpdeskWriter(extracts, population, timeline, seed)
-        simulation = _simulate(population, timeline, seed, helpdesk)
+        simulation = _simulate(population, timeline, seed, helpdesk, extracts.progress)
         extracts.finish("helpdesk/tickets", "helpdesk/ticket_events", "crm/survey_responses")
         _write_billing(extracts, simulation, population, timeline, seed)
         extracts.finish("billing/invoices", "billing/subscriptions")
@@ -470,41 +506,59 @@ def _render(entity: Entity, columns: dict[str, np.ndarray]) -> pd.DataFrame:
 class _EntityFiles:
     """The dated extract files of one entity, appended to chunk by chunk."""
 
-    def __init__(self, root: Path, entity: Entity, dates: tuple[dt.date, ...]):
+    def __init__(self, root: Path, entity: Entity, dates: tuple[dt.date, ...], parquet_full_load: bool):
         self.entity = entity
         self.folder = root / entity.source / entity.name
         self.folder.mkdir(parents=True, exist_ok=True)
         self.dates = dates
         self.rows = 0
-        self._handles: dict[int, io.TextIOWrapper] = {}
+        self._parquet_full_load = parquet_full_load
+        self._schema = pa.schema([(name, pa.string()) for name in entity.column_names])
+        self._handles: dict[int, io.TextIOWrapper | pq.ParquetWriter] = {}
 
     def _suffix(self, index: int) -> str:
+        if index == 0 and self._parquet_full_load:
+            return "parquet"
         table = FULL_LOAD_SUFFIXES if index == 0 else CHANGE_SUFFIXES
         return table.get(self.entity.path, "csv")
 
-    def _handle(self, index: int) -> io.TextIOWrapper:
+    def _handle(self, index: int) -> io.TextIOWrapper | pq.ParquetWriter:
         if index not in self._handles:
             path = self.folder / f"{self.dates[index].isoformat()}.{self._suffix(index)}"
-            if path.suffix == ".gz":
-                # mtime=0 keeps the gzip header, and so the bytes, identical from run to run.
-                binary = gzip.GzipFile(path, "wb", compresslevel=6, mtime=0)
+            if path.suffix == ".parquet":
+                # Each append is written as a row group at once: memory holds one chunk, not the file.
+                self._handles[index] = pq.ParquetWriter(path, self._schema, compression="zstd")
             else:
-                binary = path.open("wb")
-            handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
-            if not path.name.endswith(".jsonl"):
-                handle.write(",".join(self.entity.column_names) + "\n")
-            self._handles[index] = handle
+                self._handles[index] = self._open_text(path)
         return self._handles[index]
+
+    def _open_text(self, path: Path) -> io.TextIOWrapper:
+        if path.suffix == ".gz":
+            # mtime=0 keeps the gzip header, and so the bytes, identical from run to run.
+            binary = gzip.GzipFile(path, "wb", compresslevel=6, mtime=0)
+        else:
+            binary = path.open("wb")
+        handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+        if not path.name.endswith(".jsonl"):
+            handle.write(",".join(self.entity.column_names) + "\n")
+        return handle
 
     def append(self, index: int, frame: pd.DataFrame) -> None:
         handle = self._handle(index)
         if len(frame) == 0:
             return
-        if self._suffix(index) == "jsonl":
+        if isinstance(handle, pq.ParquetWriter):
+            handle.write_table(self._text_table(frame))
+        elif self._suffix(index) == "jsonl":
             handle.write(frame.to_json(orient="records", lines=True, force_ascii=False))
         else:
             frame.to_csv(handle, index=False, header=False, lineterminator="\n")
         self.rows += len(frame)
+
+    def _text_table(self, frame: pd.DataFrame) -> pa.Table:
+        """The rendered frame as the CSV holds it: every column text (integers too), null where empty."""
+        columns = [pc.cast(pa.array(frame[name]), pa.string()) for name in self.entity.column_names]
+        return pa.Table.from_arrays(columns, schema=self._schema)
 
     def close(self) -> int:
         """Closes the files, creating the ones that got no rows: every date has a file."""
@@ -518,10 +572,11 @@ class _EntityFiles:
 class _Extracts:
     """The files of all entities; `finish` closes an entity's files and reports them."""
 
-    def __init__(self, root: Path, timeline: _Timeline, progress: Callable[[str], None] | None):
-        self._files = {e.path: _EntityFiles(root, e, timeline.extract_dates) for e in ENTITIES}
+    def __init__(self, root: Path, timeline: _Timeline, progress: Callable[[str], None] | None,
+                 parquet_full_load: bool):
+        self._files = {e.path: _EntityFiles(root, e, timeline.extract_dates, parquet_full_load) for e in ENTITIES}
         self._open = set(self._files)
-        self._progress = progress or (lambda line: None)
+        self.progress = progress or (lambda line: None)
 
     def __getitem__(self, path: str) -> _EntityFiles:
         return self._files[path]
@@ -534,7 +589,7 @@ class _Extracts:
         for path in paths:
             count = self._files[path].close()
             self._open.discard(path)
-            self._progress(f"{path}: {self._files[path].rows:,} rows in {count} files")
+            self.progress(f"{path}: {self._files[path].rows:,} rows in {count} files")
 
     def __enter__(self) -> _Extracts:
         return self
@@ -618,7 +673,7 @@ class _Population:
     country: np.ndarray
     currency: np.ndarray
     satisfaction: np.ndarray  # latent mood, independent of support: moves NPS
-    ticket_propensity: np.ndarray  # mean 1: how much help the account needs
+    ticket_propensity: np.ndarray  # how much help the account needs; its mean is the ticket rate (1 by default)
 
     @property
     def n(self) -> int:
@@ -637,7 +692,7 @@ class _Population:
         return _ids("ACC-", np.arange(1, self.n + 1), 7)
 
 
-def _draw_population(seed: int, n: int, timeline: _Timeline) -> _Population:
+def _draw_population(seed: int, n: int, timeline: _Timeline, ticket_rate: float) -> _Population:
     rng = _rng(seed, "accounts")
     start, end = timeline.history_start, timeline.end
     before_history = rng.random(n) < PRE_HISTORY_SHARE
@@ -652,7 +707,7 @@ def _draw_population(seed: int, n: int, timeline: _Timeline) -> _Population:
         country=country,
         currency=np.where(billed_locally, COUNTRY_CURRENCY[country], USD),
         satisfaction=rng.normal(0, 1, n).astype(np.float32),
-        ticket_propensity=rng.gamma(2.0, 0.5, n).astype(np.float32),
+        ticket_propensity=(rng.gamma(2.0, 0.5, n) * ticket_rate).astype(np.float32),
     )
 
 
@@ -770,7 +825,8 @@ class _TicketBatch:
         return (self.merged_into == 0) & ~self.deleted
 
 
-def _simulate(population: _Population, timeline: _Timeline, seed: int, helpdesk: _HelpdeskWriter) -> _Simulation:
+def _simulate(population: _Population, timeline: _Timeline, seed: int, helpdesk: _HelpdeskWriter,
+              progress: Callable[[str], None]) -> _Simulation:
     rng = _rng(seed, "simulation")
     customers = _Customers.empty(population.n)
     book = _SubscriptionBook(capacity=2 * population.n + 1024)
@@ -797,6 +853,8 @@ def _simulate(population: _Population, timeline: _Timeline, seed: int, helpdesk:
         helpdesk.write_nps(*_survey_nps(rng, month, population, customers), m)
         new_customers[m], paying_customers[m] = _count_customers(month, population, customers)
         tickets[m] = len(batch)
+        label = np.datetime64(start, "s").astype("M8[M]")
+        progress(f"history month {label} ({m + 1}/{timeline.n_months}): {len(batch):,} tickets opened")
     changes = tuple(np.concatenate(parts) for parts in zip(*seat_changes))
     return _Simulation(book, changes, customers, new_customers, paying_customers, tickets)
 
@@ -1499,6 +1557,8 @@ def _write_billing(extracts: _Extracts, simulation: _Simulation, population: _Po
         invoices = {name: values[order] for name, values in invoices.items()}
         _write_invoices(extracts["billing/invoices"], invoices, population, timeline)
         _write_subscriptions(extracts["billing/subscriptions"], subs, book, invoices, population, timeline)
+        extracts.progress(f"billing: subscriptions {first + 1:,}-{subs[-1] + 1:,} of {book.size:,}: "
+                          f"{len(invoices['id']):,} invoices")
 
 
 def _write_invoices(files: _EntityFiles, invoices: dict[str, np.ndarray], population: _Population,

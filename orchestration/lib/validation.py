@@ -14,6 +14,11 @@ Row checks run as two Great Expectations suites: the first on the text as delive
 values, formats, enumerations, ISO codes), the second, on the rows that passed it, with numbers and
 booleans converted (the cross-field rules of the contract). A record may appear more than once
 in a file: the contract orders its versions by row position too, so repeats are not an error here.
+
+At scale: ingest reads a file in chunks of at most `CHUNK_ROWS` records (Parquet by row groups,
+a large CSV block by block) and checks each chunk. GX's pandas engine spends seconds per expectation
+per million rows, so a chunk larger than `GX_MAX_ROWS` runs the same suites compiled to DuckDB SQL
+(`check_chunk`); a test proves both engines reject the same rows for the same reasons.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ import io
 import json
 import os
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -49,6 +55,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 from great_expectations.expectations.row_conditions import Column as Where  # noqa: E402
 
 from orchestration.lib.contracts import Column, Entity  # noqa: E402
+from orchestration.lib.warehouse import sql_identifier, sql_string  # noqa: E402
 
 ROW_NUMBER = "_row_number"
 REJECTED_COLUMNS = ("row_number", "column_name", "reason", "value")
@@ -60,6 +67,10 @@ RESULT_FORMAT = {"result_format": "COMPLETE"}
 TEXT = pd.StringDtype("pyarrow")
 
 Row = Mapping[str, str | int | None]  # one row as delivered: text by column, and its _row_number
+
+CHUNK_ROWS = 1_000_000  # records checked and landed at a time: bounds memory whatever the file size
+STREAMED_CSV_BYTES = 64 << 20  # a larger CSV file is read block by block instead of whole
+GX_MAX_ROWS = 100_000  # a larger chunk is checked by the suites compiled to DuckDB SQL
 
 
 class ExtractFileError(Exception):
@@ -94,6 +105,70 @@ def read_extract(path: Path, entity: Entity) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise ExtractFileError(f"{path}: the file is empty")
     return _conform_columns(readers[suffix](path), entity, str(path))
+
+
+def read_extract_chunks(path: Path, entity: Entity) -> Iterator[pa.Table]:
+    """The file's records as text tables of at most `CHUNK_ROWS` rows, columns as `read_extract` has them.
+
+    Parquet files and CSV files over `STREAMED_CSV_BYTES` are streamed; other files are read whole
+    (they are small, and their readers say on which line a malformed file breaks).
+    """
+    chunk_rows = CHUNK_ROWS
+    name = path.name.lower()
+    if name.endswith(".parquet") and path.stat().st_size > 0:
+        tables = _parquet_tables(path, chunk_rows)
+    elif name.endswith((".csv", ".csv.gz")) and path.stat().st_size > STREAMED_CSV_BYTES:
+        tables = _streamed_csv_tables(path, chunk_rows)
+    else:
+        frame = read_extract(path, entity)
+        tables = iter([pa.Table.from_pandas(frame, preserve_index=False)])
+    for table in tables:
+        for first in range(0, max(table.num_rows, 1), chunk_rows):
+            yield _conformed_table(table.slice(first, chunk_rows), entity, str(path))
+
+
+def _parquet_tables(path: Path, chunk_rows: int) -> Iterator[pa.Table]:
+    try:
+        parquet = pq.ParquetFile(path)
+        header = _checked_header(parquet.schema_arrow.names, path)
+        if parquet.metadata.num_rows == 0:
+            yield _text_table(parquet.schema_arrow.empty_table().rename_columns(header))
+        first_row = 1
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            yield _text_table(pa.Table.from_batches([batch]).rename_columns(header), first_row)
+            first_row += batch.num_rows
+    except (pa.ArrowException, OSError) as error:
+        raise ExtractFileError(f"{path}: not a readable Parquet file ({error})") from None
+
+
+def _streamed_csv_tables(path: Path, chunk_rows: int) -> Iterator[pa.Table]:
+    compression = "gzip" if path.name.lower().endswith(".gz") else None
+    with pa.input_stream(path, compression=compression) as stream:
+        first_line = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="").readline()
+    raw_header = next(csv.reader([first_line]), None)
+    if not raw_header:
+        raise ExtractFileError(f"{path}: the file is empty (no header)")
+    header = _checked_header(raw_header, path)
+    try:
+        reader = pa_csv.open_csv(
+            pa.input_stream(path, compression=compression),
+            # Arrow is given the names and skips the header line: it would keep a byte-order mark in them.
+            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, block_size=16 << 20),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in header}),
+        )
+        first_row, batches, rows = 1, [], 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows >= chunk_rows:
+                yield _text_table(pa.Table.from_batches(batches), first_row)
+                first_row, batches, rows = first_row + rows, [], 0
+        if batches:
+            yield _text_table(pa.Table.from_batches(batches), first_row)
+    except (pa.ArrowException, OSError, EOFError, zlib.error) as error:
+        # Arrow names no line; a CSV this large is rarely hand-edited, and the message says what broke.
+        raise ExtractFileError(f"{path}: malformed CSV, not UTF-8 or truncated ({str(error)[:300]})") from None
 
 
 def _read_gzip_csv(path: Path) -> pd.DataFrame:
@@ -195,11 +270,18 @@ def _checked_header(names: list[str], path: Path) -> list[str]:
 
 
 def _text_frame(table: pa.Table) -> pd.DataFrame:
+    return _as_text_frame(_text_table(table))
+
+
+def _text_table(table: pa.Table, first_row: int = 1) -> pa.Table:
     """Every value as the text a CSV extract would hold for it, an empty one as null, plus `_row_number`."""
     texts = {name: _empty_as_null(_arrow_as_text(table.column(name))) for name in table.column_names}
-    frame = pa.table(texts).to_pandas(types_mapper=lambda _: TEXT)
-    frame[ROW_NUMBER] = np.arange(1, table.num_rows + 1, dtype="int64")
-    return frame
+    texts[ROW_NUMBER] = pa.array(np.arange(first_row, first_row + table.num_rows, dtype="int64"))
+    return pa.table(texts)
+
+
+def _as_text_frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=lambda kind: TEXT if kind in (pa.string(), pa.large_string()) else None)
 
 
 def _empty_as_null(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -237,6 +319,18 @@ def _conform_columns(frame: pd.DataFrame, entity: Entity, file_label: str) -> pd
     extra = [name for name in frame.columns if name not in entity.column_names and name != ROW_NUMBER]
     conformed = frame.reindex(columns=[*entity.column_names, *extra])
     return conformed.astype(TEXT).assign(**{ROW_NUMBER: frame[ROW_NUMBER]})
+
+
+def _conformed_table(table: pa.Table, entity: Entity, file_label: str) -> pa.Table:
+    """`_conform_columns` for a text table."""
+    names = table.column_names
+    missing = [name for name in entity.required_columns if name not in names]
+    if missing:
+        raise ExtractFileError(f"{file_label}: missing required column(s): {', '.join(missing)}")
+    extra = [name for name in names if name not in entity.column_names and name != ROW_NUMBER]
+    order = [*entity.column_names, *extra]
+    columns = [table.column(n).cast(pa.string()) if n in names else pa.nulls(table.num_rows, pa.string()) for n in order]
+    return pa.table([*columns, table.column(ROW_NUMBER)], names=[*order, ROW_NUMBER])
 
 
 # --- Checks ----------------------------------------------------------------------------------------
@@ -553,6 +647,154 @@ def _reported_value(row: Row, columns: tuple[str, ...]) -> str | None:
 def _rejected_frame(problems: list[tuple[int, str, str, str | None]]) -> pd.DataFrame:
     rejected = pd.DataFrame(problems, columns=list(REJECTED_COLUMNS), dtype=object)
     return rejected.astype({"row_number": "int64"})
+
+
+# --- The same suites in DuckDB, for large chunks -------------------------------------------------
+
+
+def check_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, entity: Entity, file_label: str) -> pd.DataFrame:
+    """The problems of one chunk of `read_extract_chunks`, as `ValidationResult.rejected` lists them.
+
+    Up to `GX_MAX_ROWS` rows GX validates the chunk on pandas; a larger one is checked in DuckDB
+    with each expectation compiled to the SQL predicate of a failing row. Only the failing rows come
+    back to Python, where the reasons are worded by the same code as GX's.
+    """
+    if chunk.num_rows <= GX_MAX_ROWS:
+        return validate_extract(_as_text_frame(chunk), entity, file_label).rejected
+    con.register("extract_chunk", chunk)
+    try:
+        failing = {"structure": _failing_in_duckdb(con, "extract_chunk", entity, "structure")}
+        con.register("ill_formed", _row_numbers(failing["structure"]))
+        typed = f"select {_typed_select(entity)} from extract_chunk anti join ill_formed using ({ROW_NUMBER})"
+        failing["rules"] = _failing_in_duckdb(con, f"({typed})", entity, "rules")
+        con.register("rejected_rows", _row_numbers(*failing.values()))
+        delivered = con.execute(f"select * from extract_chunk semi join rejected_rows using ({ROW_NUMBER})").df()
+    finally:
+        for name in ("extract_chunk", "ill_formed", "rejected_rows"):
+            con.unregister(name)
+    return _reported_problems(failing, delivered, entity)
+
+
+def _row_numbers(*pairs: np.ndarray) -> pa.Table:
+    numbers = np.unique(np.concatenate([p[:, 0] for p in pairs])) if pairs else np.empty(0, np.int64)
+    return pa.table({ROW_NUMBER: pa.array(numbers, pa.int64())})
+
+
+def _failing_in_duckdb(con: duckdb.DuckDBPyConnection, relation: str, entity: Entity, stage: str) -> np.ndarray:
+    """(row number, check number) of every failed check of the stage's suite, as an n x 2 array
+    ordered like GX reports them: by check, then by row."""
+    checks, _ = _suite(entity, stage)
+    if not checks:
+        return np.empty((0, 2), dtype=np.int64)
+    flags = ", ".join(f"case when {_failing_sql(c.expectation)} then {n} end" for n, c in enumerate(checks))
+    pairs = con.execute(
+        f"""
+        select {ROW_NUMBER}, check_number
+        from (
+            select {ROW_NUMBER}, unnest(failed) as check_number
+            from (select {ROW_NUMBER}, list_filter([{flags}], n -> n is not null) as failed from {relation})
+            where len(failed) > 0
+        )
+        order by check_number, {ROW_NUMBER}
+        """
+    ).fetchnumpy()
+    return np.column_stack([pairs[ROW_NUMBER], pairs["check_number"]]).astype(np.int64).reshape(-1, 2)
+
+
+def _reported_problems(failing: dict[str, np.ndarray], delivered: pd.DataFrame, entity: Entity) -> pd.DataFrame:
+    """The rejected rows as `validate_extract` reports them, worded by the same checks."""
+    rows = {row[ROW_NUMBER]: row for row in _records(delivered)}
+    problems = []
+    for stage, pairs in failing.items():
+        checks, _ = _suite(entity, stage)
+        for row_number, check_number in pairs.tolist():
+            check, row = checks[check_number], rows[row_number]
+            problems.append((row_number, ", ".join(check.columns), check.reason(row), _reported_value(row, check.columns)))
+    return (
+        _rejected_frame(problems).drop_duplicates().sort_values("row_number", kind="stable").reset_index(drop=True)
+    )
+
+
+def _typed_select(entity: Entity) -> str:
+    """`_typed_frame` in SQL. try_cast: DuckDB may cast a value before it drops the ill-formed rows."""
+    items = []
+    for column in entity.columns:
+        name = sql_identifier(column.name)
+        if column.type in ("integer", "decimal"):
+            items.append(f"try_cast({name} as double) as {name}")
+        elif column.type == "boolean":
+            items.append(f"lower({name}) = 'true' as {name}")
+        else:
+            items.append(name)
+    if entity.path == "billing/invoices":
+        # round_even: numpy's rounding, half to even, as `_typed_frame` rounds.
+        items.append(f"round_even(try_cast(total as double) * 100, 0) as {TOTAL_CENTS}")
+        items.append(
+            "round_even((try_cast(subtotal as double) - coalesce(try_cast(discount_amount as double), 0)"
+            f" + coalesce(try_cast(tax_amount as double), 0)) * 100, 0) as {EXPECTED_TOTAL_CENTS}"
+        )
+    return ", ".join([*items, ROW_NUMBER])
+
+
+def _failing_sql(expectation: gxe.Expectation) -> str:
+    """A DuckDB predicate that is true exactly for the rows GX counts as unexpected."""
+    config = expectation.configuration.kwargs
+    kind = expectation.expectation_type
+    column = sql_identifier(config.get("column", ""))
+    if kind == "expect_column_values_to_not_be_null":
+        failing = f"{column} is null"
+    elif kind == "expect_column_values_to_match_regex":
+        failing = f"not regexp_full_match({column}, {_sql_literal(_unanchored(config['regex']))})"
+    elif kind == "expect_column_values_to_be_in_set":
+        failing = f"{column} not in ({', '.join(_sql_literal(v) for v in config['value_set'])})"
+    elif kind == "expect_column_values_to_be_between":
+        bounds = []
+        if config.get("min_value") is not None:
+            bounds.append(f"{column} {'<=' if config.get('strict_min') else '<'} {_sql_literal(config['min_value'])}")
+        if config.get("max_value") is not None:
+            bounds.append(f"{column} {'>=' if config.get('strict_max') else '>'} {_sql_literal(config['max_value'])}")
+        failing = " or ".join(bounds)
+    elif kind in ("expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"):
+        a, b = sql_identifier(config["column_A"]), sql_identifier(config["column_B"])
+        if kind == "expect_column_pair_values_to_be_equal":
+            comparison = f"{a} = {b}"
+        else:
+            comparison = f"{a} {'>=' if config.get('or_equal') else '>'} {b}"
+        ignored = {
+            "either_value_is_missing": f"{a} is null or {b} is null",
+            "both_values_are_missing": f"{a} is null and {b} is null",
+            "neither": "false",
+        }[config.get("ignore_row_if") or "both_values_are_missing"]
+        failing = f"not ({ignored}) and not coalesce({comparison}, false)"
+    else:
+        raise NotImplementedError(f"{kind} has no DuckDB translation")
+    condition = _row_condition_sql(expectation.row_condition)
+    return f"coalesce(({condition}) and ({failing}), false)"
+
+
+def _row_condition_sql(condition: object) -> str:
+    if condition is None:
+        return "true"
+    operators = {"==": "=", "!=": "<>"}
+    if getattr(condition, "operator", None) not in operators:
+        raise NotImplementedError(f"row condition {condition!r} has no DuckDB translation")
+    return f"{sql_identifier(condition.column.name)} {operators[condition.operator]} {_sql_literal(condition.parameter)}"
+
+
+def _unanchored(pattern: str) -> str:
+    """The pattern inside `_full_match`: DuckDB's regexp_full_match anchors it, and RE2 has no \\Z."""
+    prefix, suffix = "^(?:", ")\\Z"
+    if not (pattern.startswith(prefix) and pattern.endswith(suffix)):
+        raise NotImplementedError(f"pattern {pattern!r} is not a _full_match pattern")
+    return pattern[len(prefix) : -len(suffix)]
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return sql_string(str(value))
 
 
 @functools.cache

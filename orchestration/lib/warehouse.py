@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from orchestration import settings
 from orchestration.lib.contracts import DUCKDB_TYPES, ENTITIES, Column, Entity
@@ -41,6 +42,12 @@ class ExtractFile:
     path: Path
     relative_path: str
     extract_date: date
+
+    @property
+    def stat_signature(self) -> tuple[int, int]:
+        """(size in bytes, modification time in ns): a file with the same as when it landed is not read again."""
+        stat = self.path.stat()
+        return stat.st_size, stat.st_mtime_ns
 
     @property
     def sha256(self) -> str:
@@ -77,6 +84,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    # Added later than the table: warehouses created before have it without them.
+    con.execute("ALTER TABLE ingest.extract_files ADD COLUMN IF NOT EXISTS size_bytes BIGINT")
+    con.execute("ALTER TABLE ingest.extract_files ADD COLUMN IF NOT EXISTS modified_ns BIGINT")
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS ingest.quarantined_rows (
@@ -155,15 +165,29 @@ def latest_complete_extract_date(extracts_dir: Path, quiet: timedelta = timedelt
     return date.fromisoformat(previous) if previous else None
 
 
-def landed_sha256(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> str | None:
-    row = con.execute(
-        "SELECT sha256 FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path]
+def is_landed(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> bool:
+    """Whether this delivery of the file has landed: same size and modification time as the landed
+    one (no need to read it), or else the same content, whose new signature is then remembered."""
+    landed = con.execute(
+        "SELECT sha256, size_bytes, modified_ns FROM ingest.extract_files WHERE source_file = ?",
+        [extract.relative_path],
     ).fetchone()
-    return row[0] if row else None
+    if landed is None:
+        return False
+    signature = extract.stat_signature
+    if landed[1:] == signature:
+        return True
+    if landed[0] != extract.sha256:
+        return False
+    con.execute(
+        "UPDATE ingest.extract_files SET size_bytes = ?, modified_ns = ? WHERE source_file = ?",
+        [*signature, extract.relative_path],
+    )
+    return True
 
 
 def _cast(column: Column) -> str:
-    name = _sql_identifier(column.name)
+    name = sql_identifier(column.name)
     if column.type == "timestamp":
         # Offsets are converted to UTC; a naive timestamp is UTC already (session TimeZone).
         return f"timezone('UTC', CAST({name} AS TIMESTAMPTZ))"
@@ -172,46 +196,46 @@ def _cast(column: Column) -> str:
     return f"CAST({name} AS {DUCKDB_TYPES[column.type]})"
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _sql_identifier(name: str) -> str:
+def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def _extra_columns_json(extra: list[str]) -> str:
     if not extra:
         return "NULL"
-    return "json_object(" + ", ".join(f"{_sql_string(c)}, {_sql_identifier(c)}" for c in extra) + ")"
+    return "json_object(" + ", ".join(f"{sql_string(c)}, {sql_identifier(c)}" for c in extra) + ")"
 
 
-def land_extract(
-    con: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    extract: ExtractFile,
-    sha256: str,
-    accepted: pd.DataFrame,
-    rejected: pd.DataFrame,
-    rows_read: int,
-) -> None:
-    """Replaces whatever an earlier delivery of this file landed; the caller owns the transaction."""
-    extra = [c for c in accepted.columns if c not in entity.column_names and c != "_row_number"]
+def clear_delivery(con: duckdb.DuckDBPyConnection, extract: ExtractFile, entity: Entity) -> None:
+    """Removes whatever an earlier delivery of this file landed; the caller owns the transaction."""
+    con.execute(f"DELETE FROM {entity.raw_schema}.{entity.name} WHERE _source_file = ?", [extract.relative_path])
+    con.execute("DELETE FROM ingest.quarantined_rows WHERE source_file = ?", [extract.relative_path])
+    con.execute("DELETE FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path])
+
+
+def land_chunk(
+    con: duckdb.DuckDBPyConnection, entity: Entity, extract: ExtractFile, chunk: pa.Table, rejected: pd.DataFrame
+) -> int:
+    """Appends the rows of one checked chunk of the file, typed, but those with a problem, which go to
+    the quarantine with their problems; returns the number of rows landed."""
+    extra = [c for c in chunk.column_names if c not in entity.column_names and c != "_row_number"]
     select_list = ", ".join(
         [_cast(c) for c in entity.columns]
         + [_extra_columns_json(extra), "?", "CAST(? AS DATE)", "_row_number", "now()::TIMESTAMP"]
     )
-    target = f"{entity.raw_schema}.{entity.name}"
-    con.execute(f"DELETE FROM {target} WHERE _source_file = ?", [extract.relative_path])
-    con.execute("DELETE FROM ingest.quarantined_rows WHERE source_file = ?", [extract.relative_path])
-    con.execute("DELETE FROM ingest.extract_files WHERE source_file = ?", [extract.relative_path])
-    con.register("accepted_rows", accepted)
+    con.register("checked_rows", chunk)
     con.register("rejected_rows", rejected)
     try:
-        con.execute(
-            f"INSERT INTO {target} SELECT {select_list} FROM accepted_rows ORDER BY _row_number",
+        # The chunk is in row order, and DuckDB keeps it (preserve_insertion_order).
+        landed = con.execute(
+            f"INSERT INTO {entity.raw_schema}.{entity.name} SELECT {select_list} FROM checked_rows "
+            "WHERE _row_number NOT IN (SELECT row_number FROM rejected_rows)",
             [extract.relative_path, extract.extract_date.isoformat()],
-        )
+        ).fetchone()[0]
         con.execute(
             """
             INSERT INTO ingest.quarantined_rows
@@ -221,12 +245,28 @@ def land_extract(
             [entity.path, extract.relative_path, extract.extract_date.isoformat()],
         )
     finally:
-        con.unregister("accepted_rows")
+        con.unregister("checked_rows")
         con.unregister("rejected_rows")
-    quarantined = rows_read - len(accepted)
+    return landed
+
+
+def record_delivery(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extract: ExtractFile,
+    signature: tuple[int, int],
+    sha256: str,
+    rows_read: int,
+    rows_landed: int,
+) -> None:
     con.execute(
-        "INSERT INTO ingest.extract_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [entity.path, extract.relative_path, extract.extract_date, sha256, rows_read, len(accepted), quarantined],
+        """
+        INSERT INTO ingest.extract_files (entity, source_file, extract_date, sha256, rows_read, rows_landed,
+            rows_quarantined, loaded_at, size_bytes, modified_ns)
+        VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)
+        """,
+        [entity.path, extract.relative_path, extract.extract_date, sha256, rows_read, rows_landed,
+         rows_read - rows_landed, *signature],
     )
 
 
