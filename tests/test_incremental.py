@@ -88,8 +88,8 @@ def test_an_incremental_run_publishes_what_a_full_rebuild_publishes(nightly, sam
 
 
 def _redeliver_without_a_ticket(extracts: Path) -> str:
-    """Re-delivers REDELIVERED without the first ticket that has no other version anywhere, and with
-    the status of another ticket changed; returns the removed ticket's id."""
+    """Re-delivers REDELIVERED without one counted ticket and with another one closed, both tickets
+    with no version in any other file; returns the removed ticket's id."""
     versions: dict[str, int] = {}
     for path in (extracts / "helpdesk" / "tickets").glob("*.csv"):
         with path.open(newline="", encoding="utf-8") as handle:
@@ -99,14 +99,17 @@ def _redeliver_without_a_ticket(extracts: Path) -> str:
     with target.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         fields, rows = reader.fieldnames, list(reader)
-    removed = next(row["ticket_id"] for row in rows if versions[row["ticket_id"]] == 1 and row["is_deleted"] != "true")
-    kept = [row for row in rows if row["ticket_id"] != removed]
-    changed = next(row for row in kept if row["status"] != "closed")
+    counted = [
+        row for row in rows
+        if versions[row["ticket_id"]] == 1 and row["is_deleted"] != "true" and not row["merged_into_ticket_id"]
+    ]
+    removed = counted[0]["ticket_id"]
+    changed = next(row for row in counted[1:] if row["status"] != "closed")
     changed["status"] = "closed"
     with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(kept)
+        writer.writerows(row for row in rows if row["ticket_id"] != removed)
     return removed
 
 
