@@ -8,19 +8,27 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import settings
-from orchestration.lib import warehouse
+from orchestration.lib import build_mode, warehouse
 from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator
 
 
-def _as_of_date() -> str:
+def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
     try:
-        as_of = warehouse.as_of_date(con)
+        if warehouse.as_of_date(con) is None:
+            raise dg.Failure(f"No extract has been landed yet: put files under {settings.paths().extracts_dir}")
+        return build_mode.plan_build(con, dbt_vars, build_mode.incremental_sql_fingerprint(manifest))
     finally:
         con.close()
-    if as_of is None:
-        raise dg.Failure(f"No extract has been landed yet: put files under {settings.paths().extracts_dir}")
-    return as_of.isoformat()
+
+
+def _record_build(plan: build_mode.BuildPlan, run_id: str) -> None:
+    con = warehouse.connect(settings.paths().warehouse_db)
+    try:
+        build_mode.record_build(con, plan, run_id)
+    finally:
+        con.close()
 
 
 def _stored_failing_rows(run_results: dict) -> dict[str, list[dict]]:
@@ -72,18 +80,20 @@ class MetricSettings(dg.Config):
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=CxDbtTranslator())
 def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: MetricSettings):
     settings.export_dbt_env()
-    as_of = _as_of_date()
-    context.log.info(f"dbt build as of {as_of}" + (f" with settings {config.dbt_vars}" if config.dbt_vars else ""))
-    # Unit tests check the SQL, not the data: they run in the test suite, not every night.
-    invocation = dbt.cli(
-        ["build", "--vars", json.dumps({**config.dbt_vars, "as_of_date": as_of}), "--exclude", "test_type:unit"],
-        context=context,
-        raise_on_error=False,
+    plan = _plan_build(config.dbt_vars)
+    context.log.info(
+        f"dbt build as of {plan.as_of_date}" + (f" with settings {config.dbt_vars}" if config.dbt_vars else "")
+        + f": {plan.mode} ({plan.reason})"
     )
+    build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
+    # Unit tests check the SQL, not the data: they run in the test suite, not every night.
+    invocation = dbt.cli(["build", *plan.dbt_args(), "--exclude", "test_type:unit"], context=context, raise_on_error=False)
     failed_checks = []
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult) and not event.passed:
             failed_checks.append(event)  # completed with its stored failing rows once dbt has finished
+        elif isinstance(event, dg.Output):
+            yield event.with_metadata({**event.metadata, **build_metadata})
         else:
             yield event
     run_results = invocation.get_artifact("run_results.json")
@@ -93,5 +103,9 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
     if not invocation.is_successful():
         raise dg.Failure(
             description=_describe_failures(run_results, failing_rows),
-            metadata={"failing_rows": dg.MetadataValue.json(failing_rows)},
+            metadata={"failing_rows": dg.MetadataValue.json(failing_rows), **build_metadata},
         )
+    # A subset (some models picked in the UI) may have left incremental models behind: only a whole
+    # build can be the watermark of the next one.
+    if not context.is_subset:
+        _record_build(plan, context.run_id)

@@ -36,6 +36,7 @@ def stage_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
 def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
     ingest_rows = {}
     published = None
+    build = None
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
@@ -44,6 +45,8 @@ def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
             ingest_rows[path] = metadata
         elif "tables" in metadata and "as_of_date" in metadata:
             published = metadata
+        elif "build_mode" in metadata:
+            build = metadata
 
     evaluations = result.get_asset_check_evaluations()
     failed_checks = [e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
@@ -67,6 +70,8 @@ def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
                 f"{counts['rows_quarantined']:>7,} quarantined"
                 + (f" {counts['rows_held_back']:>7,} held back" if counts["rows_held_back"] else "")
             )
+    if build:
+        lines.append(f"dbt build:        {build['build_mode']} ({build['build_mode_reason']})")
     passed = len(evaluations) - len(failed_checks) - len(warnings)
     lines.append(f"Checks:           {passed} passed, {len(warnings)} warned, {len(failed_checks)} failed")
     for evaluation in warnings:

@@ -1,7 +1,21 @@
 {#-
   One row per ticket counted (metrics.md, Support): not merged into another ticket and not deleted
   (staging already drops deleted tickets). Events are ordered by time, ties by event_id.
+  A ticket's facts depend on its own row and events only, so an incremental build recomputes the
+  changed tickets whole and deletes those no longer counted.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='merge',
+        pre_hook="{{ collect_changed_keys(changed_ticket_ids()) }}",
+        merge_clauses=delete_vanished_keys('ticket_id')
+    )
+}}
+-- depends_on: {{ source('helpdesk', 'tickets') }}
+-- depends_on: {{ source('helpdesk', 'ticket_events') }}
+
 with
 
 tickets as (
@@ -13,6 +27,9 @@ tickets as (
         created_at
     from {{ ref('stg_helpdesk__tickets') }}
     where merged_into_ticket_id is null
+    {%- if is_incremental() %}
+        and ticket_id in ({{ changed_ticket_ids() }})
+    {%- endif %}
 ),
 
 events as (
@@ -25,6 +42,9 @@ events as (
         is_public,
         new_status
     from {{ ref('stg_helpdesk__ticket_events') }}
+    {%- if is_incremental() %}
+    where ticket_id in ({{ changed_ticket_ids() }})
+    {%- endif %}
 ),
 
 ticket_events as (

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='invoice_id',
+        incremental_strategy='merge'
+    )
+}}
+
 with
 
 source as (

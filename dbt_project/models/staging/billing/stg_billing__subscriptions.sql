@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='subscription_id',
+        incremental_strategy='merge'
+    )
+}}
+
 with
 
 source as (

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='account_id',
+        incremental_strategy='merge',
+        pre_hook="{{ collect_changed_keys(changed_keys(source('crm', 'accounts'), 'account_id')) }}",
+        merge_clauses=delete_vanished_keys('account_id')
+    )
+}}
+
 with
 
 source as (

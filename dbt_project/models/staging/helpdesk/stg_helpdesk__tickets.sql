@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='merge',
+        pre_hook="{{ collect_changed_keys(changed_keys(source('helpdesk', 'tickets'), 'ticket_id')) }}",
+        merge_clauses=delete_vanished_keys('ticket_id')
+    )
+}}
+
 with
 
 source as (

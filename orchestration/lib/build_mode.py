@@ -1,0 +1,158 @@
+"""Full refresh or incremental: decided before dbt runs, from the record of the last successful build.
+
+Incremental dbt models rebuild the keys whose raw rows landed after the last successful build's
+newest landing time (the var `loaded_since`). That is exact only while every raw row a build saw is
+still there and its newest versions are newer files; when it cannot be sure, the build is a full
+refresh (docs/decisions.md, Incremental builds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+BUILDS_TABLE = "transform.dbt_builds"
+INCREMENTAL = "incremental"
+FULL_REFRESH = "full_refresh"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    mode: str  # INCREMENTAL or FULL_REFRESH
+    reason: str
+    as_of_date: date  # newest extract date landed: what this build covers
+    loaded_until: datetime  # newest landing time this build reads: the next build's `loaded_since`
+    loaded_since: datetime | None  # the last successful build's loaded_until (incremental only)
+    settings: dict[str, Any]  # dbt vars of the run besides as_of_date
+    sql_fingerprint: str
+
+    def dbt_args(self) -> list[str]:
+        dbt_vars = {**self.settings, "as_of_date": self.as_of_date.isoformat()}
+        if self.mode == FULL_REFRESH:
+            return ["--vars", json.dumps(dbt_vars), "--full-refresh"]
+        return ["--vars", json.dumps({**dbt_vars, "loaded_since": self.loaded_since.isoformat(sep=" ")})]
+
+
+def incremental_sql_fingerprint(manifest: dict) -> str:
+    """sha256 over the SQL of every incremental model, every model and seed upstream of one, and
+    the project macros they call: if any changed, what the tables hold may not be what the SQL
+    would build now."""
+    nodes = manifest["nodes"]
+    macros = manifest["macros"]
+    project = manifest["metadata"]["project_name"]
+    pending = [uid for uid, node in nodes.items() if node.get("config", {}).get("materialized") == "incremental"]
+    seen_nodes: set[str] = set()
+    while pending:
+        uid = pending.pop()
+        if uid in seen_nodes or uid not in nodes:
+            continue
+        seen_nodes.add(uid)
+        pending.extend(nodes[uid].get("depends_on", {}).get("nodes", []))
+    pending = [m for uid in seen_nodes for m in nodes[uid].get("depends_on", {}).get("macros", [])]
+    seen_macros: set[str] = set()
+    while pending:
+        uid = pending.pop()
+        if uid in seen_macros or macros.get(uid, {}).get("package_name") != project:
+            continue
+        seen_macros.add(uid)
+        pending.extend(macros[uid].get("depends_on", {}).get("macros", []))
+    digest = hashlib.sha256()
+    for uid in sorted(seen_nodes):
+        digest.update(f"{uid}\0{nodes[uid]['checksum']['checksum']}\0".encode())
+    for uid in sorted(seen_macros):
+        digest.update(f"{uid}\0{macros[uid]['macro_sql']}\0".encode())
+    return digest.hexdigest()
+
+
+def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fingerprint: str) -> BuildPlan:
+    """The build mode for the landed extracts, with the reason for it."""
+    as_of, loaded_until = con.execute("SELECT max(extract_date), max(loaded_at) FROM ingest.extract_files").fetchone()
+    last = _last_successful_build(con)
+
+    def plan(mode: str, reason: str) -> BuildPlan:
+        since = last["loaded_until"] if mode == INCREMENTAL else None
+        return BuildPlan(mode, reason, as_of, loaded_until, since, settings, sql_fingerprint)
+
+    if last is None:
+        return plan(FULL_REFRESH, "the warehouse has no successful build yet")
+    if last["sql_fingerprint"] != sql_fingerprint:
+        return plan(FULL_REFRESH, "the SQL of the incremental models (or of a model or macro they use) changed")
+    if last["settings"] != settings:
+        return plan(FULL_REFRESH, f"the dbt vars changed from {last['settings']} to {settings}")
+    # A file dated on or before what was built is a re-delivery (its earlier rows were replaced, so
+    # records may have vanished) or a late file: only a full refresh is sure to be right.
+    late = con.execute(
+        "SELECT source_file, extract_date FROM ingest.extract_files WHERE loaded_at > ? AND extract_date <= ? "
+        "ORDER BY source_file",
+        [last["loaded_until"], last["as_of_date"]],
+    ).fetchall()
+    if late:
+        files = ", ".join(f"{file} ({extract_date})" for file, extract_date in late)
+        return plan(
+            FULL_REFRESH,
+            f"landed since the last build and dated on or before its as-of date {last['as_of_date']} "
+            f"(re-delivered or late): {files}",
+        )
+    new_files = con.execute(
+        "SELECT count(*) FROM ingest.extract_files WHERE loaded_at > ?", [last["loaded_until"]]
+    ).fetchone()[0]
+    return plan(
+        INCREMENTAL,
+        f"{new_files} file(s) landed since the last build (as of {last['as_of_date']}), all dated after it",
+    )
+
+
+def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:
+    """Remembers a build that succeeded: the next build is planned from it."""
+    _ensure_table(con)
+    con.execute(
+        f"INSERT INTO {BUILDS_TABLE} VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            plan.mode,
+            plan.reason,
+            plan.as_of_date,
+            plan.loaded_until,
+            json.dumps(plan.settings, sort_keys=True),
+            plan.sql_fingerprint,
+        ],
+    )
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS transform")
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (
+            run_id VARCHAR NOT NULL,
+            finished_at TIMESTAMP NOT NULL,
+            build_mode VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            as_of_date DATE NOT NULL,
+            loaded_until TIMESTAMP NOT NULL,
+            settings JSON NOT NULL,
+            sql_fingerprint VARCHAR NOT NULL
+        )
+        """
+    )
+
+
+def _last_successful_build(con: duckdb.DuckDBPyConnection) -> dict | None:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'transform' AND table_name = 'dbt_builds'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(
+        f"SELECT as_of_date, loaded_until, settings, sql_fingerprint FROM {BUILDS_TABLE} "
+        "ORDER BY finished_at DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    as_of, loaded_until, settings, fingerprint = row
+    return {"as_of_date": as_of, "loaded_until": loaded_until, "settings": json.loads(settings), "sql_fingerprint": fingerprint}
