@@ -7,7 +7,7 @@ DUCKDB_1_1_CLIENT := duckdb==1.1.3
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install run test ui generate clean
+.PHONY: install run test ui generate bench clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ ui: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The benchmark of docs/performance.md: SCALE=small|medium|large (large takes about an hour).
+SCALE ?= small
+bench: install
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
