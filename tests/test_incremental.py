@@ -20,7 +20,7 @@ AS_OF = date(2026, 1, 31)
 REDELIVERED = Path("helpdesk/tickets/2026-01-27.csv")
 
 
-def _run(data: Path) -> str:
+def _run(data: Path) -> None:
     with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(io.StringIO()) as output:
         env.setenv("CX_DATA_DIR", str(data))
         env.setenv("DAGSTER_HOME", str(data / "dagster"))
@@ -29,7 +29,6 @@ def _run(data: Path) -> str:
         # run landed, and the keys an incremental build leaves alone would go untested.
         exit_code = cli.main(["run", "--set", "incremental_lookback_hours=0"])
     assert exit_code == 0, output.getvalue()
-    return output.getvalue()
 
 
 def _last_build(data: Path) -> tuple[str, str]:
