@@ -5,7 +5,7 @@
   accounts exactly when it has MRR (every counted account moves a positive amount), and there
   are customers at the start and at the end exactly when there is MRR.
 -#}
-{{ config(meta={'dagster': {'ref': {'name': 'cx_churn_monthly'}}}) }}
+{{ config(tags=['history_wide'], meta={'dagster': {'ref': {'name': 'cx_churn_monthly'}}}) }}
 with
 
 reporting_months as (

@@ -6,7 +6,7 @@
   rate on or before the month's last day. An invoice without a rate fails the month too, rather
   than silently dropping its money from the expected sum.
 -#}
-{{ config(meta={'dagster': {'ref': {'name': 'cx_revenue_monthly'}}}) }}
+{{ config(tags=['history_wide'], meta={'dagster': {'ref': {'name': 'cx_revenue_monthly'}}}) }}
 with
 
 reporting_months as (

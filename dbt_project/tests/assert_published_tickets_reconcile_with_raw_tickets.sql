@@ -4,7 +4,7 @@
   published tickets_created equals the tickets received in the month, by created_at, whose latest
   version is neither deleted nor merged into another ticket.
 -#}
-{{ config(meta={'dagster': {'ref': {'name': 'cx_tickets_monthly'}}}) }}
+{{ config(tags=['history_wide'], meta={'dagster': {'ref': {'name': 'cx_tickets_monthly'}}}) }}
 with
 
 reporting_months as (

@@ -18,7 +18,7 @@ def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
     try:
         if warehouse.as_of_date(con) is None:
             raise dg.Failure(f"No extract has been landed yet: put files under {settings.paths().extracts_dir}")
-        return build_mode.plan_build(con, dbt_vars, build_mode.incremental_sql_fingerprint(manifest))
+        return build_mode.plan_build(con, dbt_vars, build_mode.project_sql_fingerprint(manifest))
     finally:
         con.close()
 
@@ -86,8 +86,7 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
         + f": {plan.mode} ({plan.reason})"
     )
     build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
-    # Unit tests check the SQL, not the data: they run in the test suite, not every night.
-    invocation = dbt.cli(["build", *plan.dbt_args(), "--exclude", "test_type:unit"], context=context, raise_on_error=False)
+    invocation = dbt.cli(["build", *plan.dbt_args()], context=context, raise_on_error=False)
     failed_checks = []
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult) and not event.passed:

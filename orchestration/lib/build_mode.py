@@ -19,6 +19,12 @@ import duckdb
 BUILDS_TABLE = "transform.dbt_builds"
 INCREMENTAL = "incremental"
 FULL_REFRESH = "full_refresh"
+# An incremental build tests only the rows it wrote; a full refresh at least this often (in days of
+# extracts) re-tests every row, e.g. a child whose parent was deleted under it.
+FULL_REFRESH_EVERY_DAYS = 7
+# Data tests that re-derive every month from the raw layer: what they check changes only with the SQL
+# (a change of which forces a full refresh) or with a full refresh's data, so incremental builds skip them.
+HISTORY_WIDE_TAG = "history_wide"
 
 
 @dataclass(frozen=True)
@@ -32,40 +38,31 @@ class BuildPlan:
     sql_fingerprint: str
 
     def dbt_args(self) -> list[str]:
+        """Arguments of `dbt build`: unit tests check the SQL, not the data, so they run in the test
+        suite, not every night; history-wide tests run on full refreshes only."""
         dbt_vars = {**self.settings, "as_of_date": self.as_of_date.isoformat()}
         if self.mode == FULL_REFRESH:
-            return ["--vars", json.dumps(dbt_vars), "--full-refresh"]
-        return ["--vars", json.dumps({**dbt_vars, "loaded_since": self.loaded_since.isoformat(sep=" ")})]
+            return ["--vars", json.dumps(dbt_vars), "--full-refresh", "--exclude", "test_type:unit"]
+        return [
+            "--vars",
+            json.dumps({**dbt_vars, "loaded_since": self.loaded_since.isoformat(sep=" ")}),
+            "--exclude",
+            f"test_type:unit tag:{HISTORY_WIDE_TAG}",
+        ]
 
 
-def incremental_sql_fingerprint(manifest: dict) -> str:
-    """sha256 over the SQL of every incremental model, every model and seed upstream of one, and
-    the project macros they call: if any changed, what the tables hold may not be what the SQL
-    would build now."""
-    nodes = manifest["nodes"]
-    macros = manifest["macros"]
+def project_sql_fingerprint(manifest: dict) -> str:
+    """sha256 over the SQL of every model, seed and data test of the project and its macros: if any
+    changed, what the incremental tables hold may not be what the SQL would build now, and the
+    history-wide tests an incremental build leaves out have not checked the new SQL."""
     project = manifest["metadata"]["project_name"]
-    pending = [uid for uid, node in nodes.items() if node.get("config", {}).get("materialized") == "incremental"]
-    seen_nodes: set[str] = set()
-    while pending:
-        uid = pending.pop()
-        if uid in seen_nodes or uid not in nodes:
-            continue
-        seen_nodes.add(uid)
-        pending.extend(nodes[uid].get("depends_on", {}).get("nodes", []))
-    pending = [m for uid in seen_nodes for m in nodes[uid].get("depends_on", {}).get("macros", [])]
-    seen_macros: set[str] = set()
-    while pending:
-        uid = pending.pop()
-        if uid in seen_macros or macros.get(uid, {}).get("package_name") != project:
-            continue
-        seen_macros.add(uid)
-        pending.extend(macros[uid].get("depends_on", {}).get("macros", []))
     digest = hashlib.sha256()
-    for uid in sorted(seen_nodes):
-        digest.update(f"{uid}\0{nodes[uid]['checksum']['checksum']}\0".encode())
-    for uid in sorted(seen_macros):
-        digest.update(f"{uid}\0{macros[uid]['macro_sql']}\0".encode())
+    for uid, node in sorted(manifest["nodes"].items()):
+        if node.get("package_name") == project:
+            digest.update(f"{uid}\0{node['checksum']['checksum']}\0".encode())
+    for uid, macro in sorted(manifest["macros"].items()):
+        if macro.get("package_name") == project:
+            digest.update(f"{uid}\0{macro['macro_sql']}\0".encode())
     return digest.hexdigest()
 
 
@@ -81,9 +78,15 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
     if last is None:
         return plan(FULL_REFRESH, "the warehouse has no successful build yet")
     if last["sql_fingerprint"] != sql_fingerprint:
-        return plan(FULL_REFRESH, "the SQL of the incremental models (or of a model or macro they use) changed")
+        return plan(FULL_REFRESH, "the SQL of the dbt project (a model, seed, data test or macro) changed")
     if last["settings"] != settings:
         return plan(FULL_REFRESH, f"the dbt vars changed from {last['settings']} to {settings}")
+    if (as_of - last["last_full_refresh_as_of"]).days >= FULL_REFRESH_EVERY_DAYS:
+        return plan(
+            FULL_REFRESH,
+            f"the last full refresh, as of {last['last_full_refresh_as_of']}, is {FULL_REFRESH_EVERY_DAYS} or more "
+            "days old: the weekly full refresh re-tests every row",
+        )
     # A file dated on or before what was built is a re-delivery (its earlier rows were replaced, so
     # records may have vanished) or a late file: only a full refresh is sure to be right.
     late = con.execute(
@@ -155,4 +158,13 @@ def _last_successful_build(con: duckdb.DuckDBPyConnection) -> dict | None:
     if row is None:
         return None
     as_of, loaded_until, settings, fingerprint = row
-    return {"as_of_date": as_of, "loaded_until": loaded_until, "settings": json.loads(settings), "sql_fingerprint": fingerprint}
+    last_full_refresh_as_of = con.execute(
+        f"SELECT max(as_of_date) FROM {BUILDS_TABLE} WHERE build_mode = ?", [FULL_REFRESH]
+    ).fetchone()[0]
+    return {
+        "as_of_date": as_of,
+        "loaded_until": loaded_until,
+        "settings": json.loads(settings),
+        "sql_fingerprint": fingerprint,
+        "last_full_refresh_as_of": last_full_refresh_as_of,
+    }

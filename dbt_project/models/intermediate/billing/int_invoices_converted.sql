@@ -2,7 +2,20 @@
   One row per invoice issued in a reporting month, with its amounts converted to the reporting
   currency at the rate of its issue month (metrics.md: "by issued_at month"). A missing rate keeps
   the row with NULL amounts instead of dropping money: int_fx_rates_monthly then fails its gate.
+  An incremental build converts again the invoices of invoices_to_convert() and deletes those no
+  longer reported.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='invoice_id',
+        incremental_strategy='merge',
+        pre_hook="{{ collect_changed_keys(invoices_to_convert()) }}",
+        merge_clauses=delete_vanished_keys('invoice_id')
+    )
+}}
+-- depends_on: {{ source('billing', 'invoices') }}
+
 with
 
 months as (
@@ -24,6 +37,9 @@ invoices as (
         issued_at,
         date_trunc('month', issued_at)::date as month
     from {{ ref('stg_billing__invoices') }}
+    {%- if is_incremental() %}
+    where invoice_id in ({{ invoices_to_convert() }})
+    {%- endif %}
 ),
 
 fx as (
@@ -57,4 +73,7 @@ converted as (
         and invoices.currency = fx.currency
 )
 
-select * from converted
+select
+    *,
+    {{ build_marker() }}
+from converted

@@ -4,7 +4,20 @@
   of policy when discount_amount / subtotal * 100 exceeds max_discount_pct of the discount_policy
   tier that applies to its converted subtotal (the tier with the largest min_subtotal <= subtotal).
   The one definition of the discount rule, per order: cx_revenue_monthly counts these rows by month.
+  An incremental build redoes the invoices int_invoices_converted wrote in this build and deletes
+  the orders of changed invoices that are no longer orders.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='invoice_id',
+        incremental_strategy='merge',
+        pre_hook="{{ collect_changed_keys(orders_to_redo()) }}",
+        merge_clauses=delete_vanished_keys('invoice_id')
+    )
+}}
+-- depends_on: {{ source('billing', 'invoices') }}
+
 with
 
 invoices as (
@@ -22,6 +35,9 @@ invoices as (
     where invoice_type in ('subscription', 'one_time')
         and status not in ('void', 'draft')
         and subtotal > 0
+    {%- if is_incremental() %}
+        and invoice_id in ({{ orders_to_redo() }})
+    {%- endif %}
 ),
 
 discount_policy as (
@@ -64,4 +80,7 @@ final as (
         on orders.converted_subtotal >= discount_policy.min_subtotal
 )
 
-select * from final
+select
+    *,
+    {{ build_marker() }}
+from final

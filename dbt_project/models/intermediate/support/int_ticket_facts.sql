@@ -158,4 +158,7 @@ final as (
     from joined
 )
 
-select * from final
+select
+    *,
+    {{ build_marker() }}
+from final

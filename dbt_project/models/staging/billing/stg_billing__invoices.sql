@@ -34,4 +34,7 @@ renamed as (
     from source
 )
 
-select * from renamed
+select
+    *,
+    {{ build_marker() }}
+from renamed

@@ -26,4 +26,7 @@ renamed as (
     from source
 )
 
-select * from renamed
+select
+    *,
+    {{ build_marker() }}
+from renamed

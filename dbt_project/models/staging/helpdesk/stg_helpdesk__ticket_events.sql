@@ -24,4 +24,7 @@ renamed as (
     from source
 )
 
-select * from renamed
+select
+    *,
+    {{ build_marker() }}
+from renamed

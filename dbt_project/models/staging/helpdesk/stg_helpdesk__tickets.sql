@@ -30,4 +30,7 @@ renamed as (
     from source
 )
 
-select * from renamed
+select
+    *,
+    {{ build_marker() }}
+from renamed

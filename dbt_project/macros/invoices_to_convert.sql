@@ -1,0 +1,31 @@
+{#-
+  Invoices whose converted amounts may have changed since the last build (int_invoices_converted):
+  a version of the invoice landed, or the rate of its issue month and currency is no longer the
+  rate its stored row was converted at (the running month's rate moves with every day of rates; a
+  late rate restates its month).
+-#}
+{% macro invoices_to_convert() -%}
+    {{ changed_keys(source('billing', 'invoices'), 'invoice_id') }}
+    union
+    select invoices.invoice_id
+    from {{ ref('stg_billing__invoices') }} as invoices
+    inner join (
+        select
+            fx.month,
+            fx.currency
+        from {{ ref('int_fx_rates_monthly') }} as fx
+        left join (select distinct month, currency, rate from {{ this }}) as converted
+            on fx.month = converted.month
+            and fx.currency = converted.currency
+        where converted.rate is distinct from fx.rate
+    ) as restated
+        on date_trunc('month', invoices.issued_at)::date = restated.month
+        and invoices.currency = restated.currency
+{%- endmacro %}
+
+{#- Orders that may have changed since the last build (int_orders): their invoice was converted again. -#}
+{% macro orders_to_redo() -%}
+    {{ changed_keys(source('billing', 'invoices'), 'invoice_id') }}
+    union
+    {{ written_keys(ref('int_invoices_converted'), 'invoice_id') }}
+{%- endmacro %}
