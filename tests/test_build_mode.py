@@ -1,6 +1,7 @@
 """How the orchestrator picks the build mode from the record of earlier builds (docs/decisions.md,
 Incremental builds)."""
 
+import json
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -52,3 +53,15 @@ def test_changed_settings_force_a_full_refresh(warehouse):
     plan = build_mode.plan_build(warehouse, {"reporting_currency": "EUR"}, FINGERPRINT)
     assert plan.mode == build_mode.FULL_REFRESH
     assert "dbt vars changed" in plan.reason
+
+
+def test_an_incremental_build_passes_the_last_builds_watermark_and_as_of_date(warehouse):
+    _land(warehouse, date(2026, 3, 31))
+    first = _build(warehouse, "night-0")
+    _land(warehouse, date(2026, 4, 1))
+    plan = build_mode.plan_build(warehouse, SETTINGS, FINGERPRINT)
+    dbt_vars = json.loads(plan.dbt_args()[1])
+    assert dbt_vars["loaded_since"] == first.loaded_until.isoformat(sep=" ")
+    assert dbt_vars["previous_as_of_date"] == "2026-03-31"
+    assert dbt_vars["as_of_date"] == "2026-04-01"
+    assert plan.dbt_args()[2:] == ["--exclude", "test_type:unit tag:history_wide"]

@@ -15,9 +15,11 @@ import pytest
 from orchestration import cli, settings
 from published import published_tables
 
-AS_OF = date(2026, 1, 31)
+# The last change day opens a new month: the incremental run adds that month and restates the last
+# one, the riskiest step of the monthly incremental models.
+AS_OF = date(2026, 2, 1)
 # A change day before the last one: re-delivering it is not something an incremental build can follow.
-REDELIVERED = Path("helpdesk/tickets/2026-01-27.csv")
+REDELIVERED = Path("helpdesk/tickets/2026-01-30.csv")
 
 
 def _run(data: Path) -> None:

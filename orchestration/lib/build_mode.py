@@ -34,6 +34,7 @@ class BuildPlan:
     as_of_date: date  # newest extract date landed: what this build covers
     loaded_until: datetime  # newest landing time this build reads: the next build's `loaded_since`
     loaded_since: datetime | None  # the last successful build's loaded_until (incremental only)
+    previous_as_of_date: date | None  # the last successful build's as-of date (incremental only)
     settings: dict[str, Any]  # dbt vars of the run besides as_of_date
     sql_fingerprint: str
 
@@ -45,7 +46,13 @@ class BuildPlan:
             return ["--vars", json.dumps(dbt_vars), "--full-refresh", "--exclude", "test_type:unit"]
         return [
             "--vars",
-            json.dumps({**dbt_vars, "loaded_since": self.loaded_since.isoformat(sep=" ")}),
+            json.dumps(
+                {
+                    **dbt_vars,
+                    "loaded_since": self.loaded_since.isoformat(sep=" "),
+                    "previous_as_of_date": self.previous_as_of_date.isoformat(),
+                }
+            ),
             "--exclude",
             f"test_type:unit tag:{HISTORY_WIDE_TAG}",
         ]
@@ -72,8 +79,8 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
     last = _last_successful_build(con)
 
     def plan(mode: str, reason: str) -> BuildPlan:
-        since = last["loaded_until"] if mode == INCREMENTAL else None
-        return BuildPlan(mode, reason, as_of, loaded_until, since, settings, sql_fingerprint)
+        since, previous_as_of = (last["loaded_until"], last["as_of_date"]) if mode == INCREMENTAL else (None, None)
+        return BuildPlan(mode, reason, as_of, loaded_until, since, previous_as_of, settings, sql_fingerprint)
 
     if last is None:
         return plan(FULL_REFRESH, "the warehouse has no successful build yet")

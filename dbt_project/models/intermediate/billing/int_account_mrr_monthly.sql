@@ -2,7 +2,20 @@
   One row per account and reporting month, dense from the account's first paid month (its first
   month end with MRR > 0) through the as-of month: its MRR at that month end, 0 in the months it
   was not paying (int_account_mrr_movements only has the months with MRR at the start or the end).
+  An incremental build recomputes the accounts whose MRR may have changed and every month from the
+  first restated month.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows(restated_rows(changed_mrr_account_ids(), 'account_id')) }}"
+    )
+}}
+-- depends_on: {{ source('billing', 'subscriptions') }}
+-- depends_on: {{ source('billing', 'invoices') }}
+-- depends_on: {{ source('billing', 'fx_rates') }}
+
 with
 
 months as (
@@ -35,6 +48,9 @@ account_months as (
     from first_paid
     inner join months
         on months.month >= first_paid.first_paid_month
+    {%- if is_incremental() %}
+    where {{ restated_rows(changed_mrr_account_ids(), 'first_paid.account_id', 'months.month') }}
+    {%- endif %}
 ),
 
 final as (
@@ -51,4 +67,7 @@ final as (
         and account_months.month = movements.month
 )
 
-select * from final
+select
+    *,
+    {{ build_marker() }}
+from final

@@ -2,7 +2,20 @@
   One row per account and month in which it had MRR at the start or at the end: MRR at the end of
   the previous month (at that month's rates, `mrr_start`, and restated at this month's rates),
   MRR at the end of this month, and the movement that explains the difference (metrics.md).
+  An incremental build recomputes the accounts whose MRR may have changed and every month from the
+  first restated month.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows(restated_rows(changed_mrr_account_ids(), 'account_id')) }}"
+    )
+}}
+-- depends_on: {{ source('billing', 'subscriptions') }}
+-- depends_on: {{ source('billing', 'invoices') }}
+-- depends_on: {{ source('billing', 'fx_rates') }}
+
 with
 
 months as (
@@ -11,7 +24,12 @@ months as (
 ),
 
 subscription_mrr as (
-    select * from {{ ref('int_subscription_mrr_monthly') }}
+    select
+        account_id,
+        month,
+        currency,
+        mrr_native
+    from {{ ref('int_subscription_mrr_monthly') }}
 ),
 
 fx as (
@@ -20,6 +38,26 @@ fx as (
         currency,
         rate
     from {{ ref('int_fx_rates_monthly') }}
+),
+
+-- The first month each account ended paying, over its whole history (an increment holds only the
+-- restated months of most accounts).
+first_paying as (
+    select
+        account_id,
+        min(month) as first_paying_month
+    from (
+        select
+            subscription_mrr.account_id,
+            subscription_mrr.month
+        from subscription_mrr
+        left join fx
+            on subscription_mrr.month = fx.month
+            and subscription_mrr.currency = fx.currency
+        group by subscription_mrr.account_id, subscription_mrr.month
+        having sum(subscription_mrr.mrr_native * fx.rate) > 0
+    ) as paying_months
+    group by account_id
 ),
 
 account_month_end as (
@@ -36,6 +74,10 @@ account_month_end as (
     left join fx as next_month
         on (subscription_mrr.month + interval 1 month)::date = next_month.month
         and subscription_mrr.currency = next_month.currency
+    {%- if is_incremental() %}
+    -- The month before the first restated one is where the first restated month starts from.
+    where {{ restated_rows(changed_mrr_account_ids(), 'subscription_mrr.account_id', '(subscription_mrr.month + interval 1 month)') }}
+    {%- endif %}
     group by subscription_mrr.account_id, subscription_mrr.month
 ),
 
@@ -55,17 +97,15 @@ paired as (
 with_history as (
     select
         paired.*,
-        coalesce(
-            bool_or(paired.mrr_end > 0) over (
-                partition by paired.account_id
-                order by paired.month
-                rows between unbounded preceding and 1 preceding
-            ),
-            false
-        ) as was_paying_customer_before
+        coalesce(first_paying.first_paying_month < paired.month, false) as was_paying_customer_before
     from paired
     inner join months
         on paired.month = months.month
+    left join first_paying
+        on paired.account_id = first_paying.account_id
+    {%- if is_incremental() %}
+    where {{ restated_rows(changed_mrr_account_ids(), 'paired.account_id', 'paired.month') }}
+    {%- endif %}
 ),
 
 classified as (
@@ -97,5 +137,6 @@ select
         when 'expansion' then mrr_end - mrr_start_restated
         when 'contraction' then mrr_start_restated - mrr_end
         else 0
-    end as movement_amount
+    end as movement_amount,
+    {{ build_marker() }}
 from classified

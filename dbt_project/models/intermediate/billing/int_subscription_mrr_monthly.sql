@@ -2,8 +2,20 @@
   MRR of each subscription at each month end, in the invoice currency: the revenue of the covering
   paid/open subscription invoice with the latest service_period_start (ties: latest issued_at, then
   largest invoice_id), divided by the billing interval in months. Trialing subscriptions and
-  zero-revenue invoices add nothing.
+  zero-revenue invoices add nothing. An incremental build recomputes the changed subscriptions and
+  every month from the first restated month.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows(restated_rows(changed_subscription_ids(), 'subscription_id')) }}"
+    )
+}}
+-- depends_on: {{ source('billing', 'subscriptions') }}
+-- depends_on: {{ source('billing', 'invoices') }}
+-- depends_on: {{ source('billing', 'fx_rates') }}
+
 with
 
 months as (
@@ -34,6 +46,10 @@ subscription_invoices as (
     from {{ ref('stg_billing__invoices') }}
     where invoice_type = 'subscription'
         and status in ('paid', 'open')
+    {%- if is_incremental() %}
+        -- Every invoice that can cover a restated month end.
+        and {{ restated_rows(changed_subscription_ids(), 'subscription_id', 'service_period_end') }}
+    {%- endif %}
 ),
 
 covering as (
@@ -71,5 +87,11 @@ subscription_mrr as (
         on covering.subscription_id = subscriptions.subscription_id
 )
 
-select * from subscription_mrr
+select
+    *,
+    {{ build_marker() }}
+from subscription_mrr
 where mrr_native > 0
+{%- if is_incremental() %}
+    and {{ restated_rows(changed_subscription_ids(), 'subscription_id') }}
+{%- endif %}

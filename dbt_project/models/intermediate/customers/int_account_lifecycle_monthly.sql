@@ -3,8 +3,19 @@
   cx_customer_360): whole calendar months from its sign-up date (created_at, UTC) to the month's
   reference date, the last day before the month's measurement instant (the month's last day, or
   the as-of date in the running month). Stages: < 3 onboarding, 3 to < 12 adopting, 12 to < 24
-  established, >= 24 loyal.
+  established, >= 24 loyal. An incremental build recomputes the changed accounts and every month
+  from the first restated month.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows(restated_rows(changed_keys(source('crm', 'accounts'), 'account_id'), 'account_id')) }}"
+    )
+}}
+-- depends_on: {{ source('crm', 'accounts') }}
+-- depends_on: {{ source('billing', 'fx_rates') }}
+
 with
 
 months as (
@@ -31,6 +42,9 @@ account_months as (
         datediff('month', accounts.signup_date, months.reference_date) as calendar_months
     from accounts
     cross join months
+    {%- if is_incremental() %}
+    where {{ restated_rows(changed_keys(source('crm', 'accounts'), 'account_id'), 'accounts.account_id', 'months.month') }}
+    {%- endif %}
 ),
 
 whole_months as (
@@ -64,4 +78,7 @@ final as (
     from whole_months
 )
 
-select * from final
+select
+    *,
+    {{ build_marker() }}
+from final

@@ -1,0 +1,56 @@
+{#-
+  The monthly models that grow with accounts x months (int_subscription_mrr_monthly,
+  int_account_mrr_movements, int_account_mrr_monthly, int_account_lifecycle_monthly) are
+  incremental by rows: a build deletes and recomputes every month of the subscriptions or accounts
+  whose records changed, and every month from the first restated month for all of them
+  (docs/decisions.md, Incremental builds).
+-#}
+
+{#-
+  The first month whose figures can have moved for records that did not change: the month of the
+  last build's as-of date (its month-end instant moves with the as-of date, later months did not
+  exist), or an earlier month with an exchange rate landed since (a late rate).
+-#}
+{% macro first_restated_month() -%}
+    {%- set previous = var('previous_as_of_date', none) -%}
+    {%- if previous is none and is_incremental() and flags.WHICH in ('run', 'build') -%}
+        {{ exceptions.raise_compiler_error("var 'previous_as_of_date' is required for an incremental build of " ~ this ~ ": run through `cx-pipeline run`, or pass --full-refresh") }}
+    {%- endif -%}
+    (
+        select least(
+            date_trunc('month', cast({{ "'" ~ previous ~ "'" if previous is not none else 'null' }} as date)),
+            min(date_trunc('month', rate_date))
+        )::date
+        from {{ source('billing', 'fx_rates') }}
+        where _loaded_at > {{ changed_since() }}
+    )
+{%- endmacro %}
+
+{#- The rows an incremental build recomputes: every month of the changed keys, and every key from the first restated month. -#}
+{% macro restated_rows(changed_keys_sql, key_column, month_column='month') -%}
+    ({{ key_column }} in ({{ changed_keys_sql }}) or {{ month_column }} >= {{ first_restated_month() }})
+{%- endmacro %}
+
+{#- Pre-hook: the rows the increment recomputes are deleted first, inside the model's transaction, and the increment is appended. -#}
+{% macro delete_restated_rows(restated_rows_sql) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ restated_rows_sql }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Subscriptions whose month-end MRR may have changed: a version of it landed, or a version of one of its invoices. -#}
+{% macro changed_subscription_ids() -%}
+    {{ changed_keys(source('billing', 'subscriptions'), 'subscription_id') }}
+    union
+    select subscription_id
+    from {{ source('billing', 'invoices') }}
+    where invoice_id in ({{ changed_keys(source('billing', 'invoices'), 'invoice_id') }})
+        and subscription_id is not null
+{%- endmacro %}
+
+{#- Accounts whose MRR may have changed: every account a changed subscription ever belonged to. -#}
+{% macro changed_mrr_account_ids() -%}
+    select account_id
+    from {{ source('billing', 'subscriptions') }}
+    where subscription_id in ({{ changed_subscription_ids() }})
+{%- endmacro %}
