@@ -18,6 +18,12 @@ def warehouse():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA ingest")
     con.execute("CREATE TABLE ingest.extract_files (source_file VARCHAR, extract_date DATE, loaded_at TIMESTAMP)")
+    con.execute("CREATE SCHEMA raw_billing")
+    con.execute(
+        "CREATE TABLE raw_billing.invoices (invoice_id VARCHAR, issued_at TIMESTAMP, service_period_start TIMESTAMP, _loaded_at TIMESTAMP)"
+    )
+    con.execute("CREATE SCHEMA intermediate")
+    con.execute("CREATE TABLE intermediate.int_reporting_months AS SELECT DATE '2025-01-01' AS month")
     yield con
     con.close()
 
@@ -27,10 +33,19 @@ def _land(con, extract_date: date) -> None:
     con.execute("INSERT INTO ingest.extract_files VALUES (?, ?, ?)", [f"crm/accounts/{extract_date}.csv", extract_date, loaded_at])
 
 
-def _build(con, run_id: str) -> build_mode.BuildPlan:
+def _build(con, run_id: str, succeeds: bool = True) -> build_mode.BuildPlan:
     plan = build_mode.plan_build(con, SETTINGS, FINGERPRINT)
-    build_mode.record_build(con, plan, run_id)
+    build_mode.record_attempt(con, plan, run_id)
+    if succeeds:
+        build_mode.record_success(con, run_id)
     return plan
+
+
+def _land_invoice(con, invoice_id: str, issued_at: str, landed_at: str) -> None:
+    con.execute(
+        "INSERT INTO raw_billing.invoices VALUES (?, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)",
+        [invoice_id, issued_at, issued_at, landed_at],
+    )
 
 
 def test_nightly_builds_are_incremental_until_the_weekly_full_refresh(warehouse):
@@ -65,3 +80,32 @@ def test_an_incremental_build_passes_the_last_builds_watermark_and_as_of_date(wa
     assert dbt_vars["previous_as_of_date"] == "2026-03-31"
     assert dbt_vars["as_of_date"] == "2026-04-01"
     assert plan.dbt_args()[2:] == ["--exclude", "test_type:unit tag:history_wide"]
+
+
+def test_a_build_after_one_that_did_not_finish_is_a_full_refresh(warehouse):
+    _land(warehouse, date(2026, 3, 1))
+    _build(warehouse, "night-0")
+    _land(warehouse, date(2026, 3, 2))
+    assert _build(warehouse, "night-1", succeeds=False).mode == build_mode.INCREMENTAL
+    _land(warehouse, date(2026, 3, 3))
+    retry = _build(warehouse, "night-2")
+    assert retry.mode == build_mode.FULL_REFRESH
+    assert "night-1" in retry.reason and "failed" in retry.reason
+    _land(warehouse, date(2026, 3, 4))
+    assert _build(warehouse, "night-3").mode == build_mode.INCREMENTAL
+
+
+def test_a_change_to_an_invoice_of_the_first_reporting_month_is_a_full_refresh(warehouse):
+    _land_invoice(warehouse, "first", "2025-01-10", "2026-03-02 00:00")
+    _land_invoice(warehouse, "later", "2025-06-10", "2026-03-02 00:00")
+    _land(warehouse, date(2026, 3, 1))
+    _build(warehouse, "night-0")
+    _land(warehouse, date(2026, 3, 2))
+    _land_invoice(warehouse, "later", "2025-07-10", "2026-03-03 00:00")
+    assert _build(warehouse, "night-1").mode == build_mode.INCREMENTAL
+    _land(warehouse, date(2026, 3, 3))
+    # A new version of the first month's invoice, moved to a later month: the months may start later.
+    _land_invoice(warehouse, "first", "2025-02-10", "2026-03-04 00:00")
+    plan = _build(warehouse, "night-2")
+    assert plan.mode == build_mode.FULL_REFRESH
+    assert "first reporting month 2025-01" in plan.reason

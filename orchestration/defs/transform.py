@@ -2,6 +2,7 @@
 
 
 import json
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,15 +19,24 @@ def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
     try:
         if warehouse.as_of_date(con) is None:
             raise dg.Failure(f"No extract has been landed yet: put files under {settings.paths().extracts_dir}")
-        return build_mode.plan_build(con, dbt_vars, build_mode.project_sql_fingerprint(manifest))
+        fingerprint = build_mode.project_sql_fingerprint(manifest, Path(DBT_PROJECT.project_dir) / "dbt_project.yml")
+        return build_mode.plan_build(con, dbt_vars, fingerprint)
     finally:
         con.close()
 
 
-def _record_build(plan: build_mode.BuildPlan, run_id: str) -> None:
+def _record_attempt(plan: build_mode.BuildPlan, run_id: str) -> None:
     con = warehouse.connect(settings.paths().warehouse_db)
     try:
-        build_mode.record_build(con, plan, run_id)
+        build_mode.record_attempt(con, plan, run_id)
+    finally:
+        con.close()
+
+
+def _record_success(run_id: str) -> None:
+    con = warehouse.connect(settings.paths().warehouse_db)
+    try:
+        build_mode.record_success(con, run_id)
     finally:
         con.close()
 
@@ -86,6 +96,7 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
         + f": {plan.mode} ({plan.reason})"
     )
     build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
+    _record_attempt(plan, context.run_id)
     invocation = dbt.cli(["build", *plan.dbt_args()], context=context, raise_on_error=False)
     failed_checks = []
     for event in invocation.stream():
@@ -107,4 +118,4 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
     # A subset (some models picked in the UI) may have left incremental models behind: only a whole
     # build can be the watermark of the next one.
     if not context.is_subset:
-        _record_build(plan, context.run_id)
+        _record_success(context.run_id)

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,6 +26,8 @@ FULL_REFRESH_EVERY_DAYS = 7
 # Data tests that re-derive every month from the raw layer: what they check changes only with the SQL
 # (a change of which forces a full refresh) or with a full refresh's data, so incremental builds skip them.
 HISTORY_WIDE_TAG = "history_wide"
+REPORTING_MONTHS_TABLE = "intermediate.int_reporting_months"
+RAW_INVOICES_TABLE = "raw_billing.invoices"
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,13 @@ class BuildPlan:
         ]
 
 
-def project_sql_fingerprint(manifest: dict) -> str:
-    """sha256 over the SQL of every model, seed and data test of the project and its macros: if any
-    changed, what the incremental tables hold may not be what the SQL would build now, and the
-    history-wide tests an incremental build leaves out have not checked the new SQL."""
+def project_sql_fingerprint(manifest: dict, project_file: Path) -> str:
+    """sha256 over the SQL of every model, seed and data test of the project, its macros and its
+    dbt_project.yml (the default vars): if any changed, what the incremental tables hold may not be
+    what the project would build now, and the history-wide tests an incremental build leaves out
+    have not checked it."""
     project = manifest["metadata"]["project_name"]
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(project_file.read_bytes())
     for uid, node in sorted(manifest["nodes"].items()):
         if node.get("package_name") == project:
             digest.update(f"{uid}\0{node['checksum']['checksum']}\0".encode())
@@ -84,8 +88,15 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
 
     if last is None:
         return plan(FULL_REFRESH, "the warehouse has no successful build yet")
+    unfinished = _unfinished_build_since(con, last["run_id"])
+    if unfinished:
+        return plan(
+            FULL_REFRESH,
+            f"the dbt build of run {unfinished} failed, was cut short or built a subset of the models: "
+            "the tables it wrote may be partly built and partly tested",
+        )
     if last["sql_fingerprint"] != sql_fingerprint:
-        return plan(FULL_REFRESH, "the SQL of the dbt project (a model, seed, data test or macro) changed")
+        return plan(FULL_REFRESH, "the dbt project (a model, seed, data test, macro or dbt_project.yml) changed")
     if last["settings"] != settings:
         return plan(FULL_REFRESH, f"the dbt vars changed from {last['settings']} to {settings}")
     if (as_of - last["last_full_refresh_as_of"]).days >= FULL_REFRESH_EVERY_DAYS:
@@ -108,6 +119,24 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
             f"landed since the last build and dated on or before its as-of date {last['as_of_date']} "
             f"(re-delivered or late): {files}",
         )
+    # The reporting months start at the first month of a subscription invoice: a change to an
+    # invoice of that month or earlier may move it, which no changed key of a monthly model says.
+    first_month, changed_month = con.execute(
+        f"""
+        SELECT
+            (SELECT min(month) FROM {REPORTING_MONTHS_TABLE}),
+            (SELECT min(least(date_trunc('month', issued_at), date_trunc('month', service_period_start)))::DATE
+             FROM {RAW_INVOICES_TABLE}
+             WHERE invoice_id IN (SELECT invoice_id FROM {RAW_INVOICES_TABLE} WHERE _loaded_at > ?))
+        """,
+        [last["loaded_until"]],
+    ).fetchone()
+    if changed_month is not None and first_month is not None and changed_month <= first_month:
+        return plan(
+            FULL_REFRESH,
+            f"an invoice landed since the last build is dated in or before the first reporting month "
+            f"{first_month:%Y-%m}: the reporting months may start elsewhere",
+        )
     new_files = con.execute(
         "SELECT count(*) FROM ingest.extract_files WHERE loaded_at > ?", [last["loaded_until"]]
     ).fetchone()[0]
@@ -117,11 +146,11 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
     )
 
 
-def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:
-    """Remembers a build that succeeded: the next build is planned from it."""
+def record_attempt(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:
+    """Remembers a build before dbt starts: until record_success marks it, the next build is a full refresh."""
     _ensure_table(con)
     con.execute(
-        f"INSERT INTO {BUILDS_TABLE} VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {BUILDS_TABLE} VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, false)",
         [
             run_id,
             plan.mode,
@@ -132,6 +161,11 @@ def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -
             plan.sql_fingerprint,
         ],
     )
+
+
+def record_success(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Marks a whole build that succeeded: the next build is planned from it."""
+    con.execute(f"UPDATE {BUILDS_TABLE} SET succeeded = true, finished_at = now()::TIMESTAMP WHERE run_id = ?", [run_id])
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -146,29 +180,57 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
             as_of_date DATE NOT NULL,
             loaded_until TIMESTAMP NOT NULL,
             settings JSON NOT NULL,
-            sql_fingerprint VARCHAR NOT NULL
+            sql_fingerprint VARCHAR NOT NULL,
+            succeeded BOOLEAN NOT NULL
         )
         """
     )
+    # Warehouses built before attempts were recorded hold successful builds only.
+    con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS succeeded BOOLEAN DEFAULT true")
+
+
+def _succeeded(con: duckdb.DuckDBPyConnection) -> str | None:
+    """SQL for "the build succeeded" on the builds table, None without one. Planning reads the
+    warehouse read-only, so a table from before attempts were recorded (successes only) is read as is."""
+    columns = {name for (name,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'transform' AND table_name = 'dbt_builds'"
+    ).fetchall()}
+    if not columns:
+        return None
+    return "succeeded" if "succeeded" in columns else "true"
+
+
+def _unfinished_build_since(con: duckdb.DuckDBPyConnection, last_success_run_id: str) -> str | None:
+    """The run of a build attempted after the last successful one and never marked successful."""
+    row = con.execute(
+        f"""
+        SELECT run_id FROM {BUILDS_TABLE}
+        WHERE NOT {_succeeded(con)}
+            AND finished_at >= (SELECT finished_at FROM {BUILDS_TABLE} WHERE run_id = ?)
+        ORDER BY finished_at DESC
+        LIMIT 1
+        """,
+        [last_success_run_id],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _last_successful_build(con: duckdb.DuckDBPyConnection) -> dict | None:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'transform' AND table_name = 'dbt_builds'"
-    ).fetchone()[0]
-    if not exists:
+    succeeded = _succeeded(con)
+    if succeeded is None:
         return None
     row = con.execute(
-        f"SELECT as_of_date, loaded_until, settings, sql_fingerprint FROM {BUILDS_TABLE} "
-        "ORDER BY finished_at DESC LIMIT 1"
+        f"SELECT run_id, as_of_date, loaded_until, settings, sql_fingerprint FROM {BUILDS_TABLE} "
+        f"WHERE {succeeded} ORDER BY finished_at DESC LIMIT 1"
     ).fetchone()
     if row is None:
         return None
-    as_of, loaded_until, settings, fingerprint = row
+    run_id, as_of, loaded_until, settings, fingerprint = row
     last_full_refresh_as_of = con.execute(
-        f"SELECT max(as_of_date) FROM {BUILDS_TABLE} WHERE build_mode = ?", [FULL_REFRESH]
+        f"SELECT max(as_of_date) FROM {BUILDS_TABLE} WHERE build_mode = ? AND {succeeded}", [FULL_REFRESH]
     ).fetchone()[0]
     return {
+        "run_id": run_id,
         "as_of_date": as_of,
         "loaded_until": loaded_until,
         "settings": json.loads(settings),
