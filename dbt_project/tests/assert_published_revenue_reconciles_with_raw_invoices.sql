@@ -52,25 +52,40 @@ latest_rates as (
     ) = 1
 ),
 
+-- Summed per month and currency before conversion, since one rate converts the whole group. Joined
+-- invoice by invoice, DuckDB planned the ASOF join as a nested loop (billions of pairs at a million
+-- accounts, docs/performance.md).
+revenue_by_currency as (
+    select
+        month,
+        month_last_day,
+        currency,
+        sum(revenue) as revenue,
+        count(*) as invoices
+    from paid_invoices
+    group by all
+),
+
 converted as (
     select
-        paid_invoices.month,
-        paid_invoices.revenue
+        revenue_by_currency.month,
+        revenue_by_currency.invoices,
+        revenue_by_currency.revenue
             * case
-                when paid_invoices.currency = '{{ var("reporting_currency") }}' then 1
+                when revenue_by_currency.currency = '{{ var("reporting_currency") }}' then 1
                 else latest_rates.rate
             end as revenue
-    from paid_invoices
+    from revenue_by_currency
     asof left join latest_rates
-        on paid_invoices.currency = latest_rates.currency
-        and paid_invoices.month_last_day >= latest_rates.rate_date
+        on revenue_by_currency.currency = latest_rates.currency
+        and revenue_by_currency.month_last_day >= latest_rates.rate_date
 ),
 
 expected as (
     select
         month,
         sum(revenue) as revenue_paid,
-        count(*) filter (where revenue is null) as invoices_without_rate
+        coalesce(sum(invoices) filter (where revenue is null), 0) as invoices_without_rate
     from converted
     group by month
 ),
