@@ -658,21 +658,21 @@ def check_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, entity: Entity,
     Up to `GX_MAX_ROWS` rows GX validates the chunk on pandas; a larger one is checked in DuckDB
     with each expectation compiled to the SQL predicate of a failing row. Only the failing rows come
     back to Python, where the reasons are worded by the same code as GX's.
+
+    The SQL reads the Arrow tables by name from the variables of the function that runs it (DuckDB's
+    replacement scan), never through `con.register`: a registered table stays alive until the ingest
+    transaction ends, which held every chunk of a large file in memory.
     """
     if chunk.num_rows <= GX_MAX_ROWS:
         return validate_extract(_as_text_frame(chunk), entity, file_label).rejected
-    con.register("extract_chunk", chunk)
-    try:
-        failing = {"structure": _failing_in_duckdb(con, "extract_chunk", entity, "structure")}
-        con.register("ill_formed", _row_numbers(failing["structure"]))
-        typed = f"select {_typed_select(entity)} from extract_chunk anti join ill_formed using ({ROW_NUMBER})"
-        failing["rules"] = _failing_in_duckdb(con, f"({typed})", entity, "rules")
-        con.register("rejected_rows", _row_numbers(*failing.values()))
-        delivered = con.execute(f"select * from extract_chunk semi join rejected_rows using ({ROW_NUMBER})").df()
-    finally:
-        for name in ("extract_chunk", "ill_formed", "rejected_rows"):
-            con.unregister(name)
+    failing = {"structure": _failing_in_duckdb(con, chunk, entity, "structure")}
+    failing["rules"] = _failing_in_duckdb(con, chunk, entity, "rules", ill_formed=_row_numbers(failing["structure"]))
+    delivered = _rows_of(con, chunk, _row_numbers(*failing.values()))
     return _reported_problems(failing, delivered, entity)
+
+
+def _rows_of(con: duckdb.DuckDBPyConnection, extract_chunk: pa.Table, rejected_rows: pa.Table) -> pd.DataFrame:
+    return con.execute(f"select * from extract_chunk semi join rejected_rows using ({ROW_NUMBER})").df()
 
 
 def _row_numbers(*pairs: np.ndarray) -> pa.Table:
@@ -680,12 +680,24 @@ def _row_numbers(*pairs: np.ndarray) -> pa.Table:
     return pa.table({ROW_NUMBER: pa.array(numbers, pa.int64())})
 
 
-def _failing_in_duckdb(con: duckdb.DuckDBPyConnection, relation: str, entity: Entity, stage: str) -> np.ndarray:
+def _failing_in_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    extract_chunk: pa.Table,
+    entity: Entity,
+    stage: str,
+    ill_formed: pa.Table | None = None,
+) -> np.ndarray:
     """(row number, check number) of every failed check of the stage's suite, as an n x 2 array
-    ordered like GX reports them: by check, then by row."""
+    ordered like GX reports them: by check, then by row. The rules stage checks the typed values of
+    the rows that are not `ill_formed`."""
     checks, _ = _suite(entity, stage)
     if not checks:
         return np.empty((0, 2), dtype=np.int64)
+    relation = (
+        "extract_chunk"
+        if ill_formed is None
+        else f"(select {_typed_select(entity)} from extract_chunk anti join ill_formed using ({ROW_NUMBER}))"
+    )
     flags = ", ".join(f"case when {_failing_sql(c.expectation)} then {n} end" for n, c in enumerate(checks))
     pairs = con.execute(
         f"""

@@ -218,35 +218,38 @@ def clear_delivery(con: duckdb.DuckDBPyConnection, extract: ExtractFile, entity:
 
 
 def land_chunk(
-    con: duckdb.DuckDBPyConnection, entity: Entity, extract: ExtractFile, chunk: pa.Table, rejected: pd.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extract: ExtractFile,
+    checked_rows: pa.Table,
+    rejected_rows: pd.DataFrame,
 ) -> int:
     """Appends the rows of one checked chunk of the file, typed, but those with a problem, which go to
-    the quarantine with their problems; returns the number of rows landed."""
-    extra = [c for c in chunk.column_names if c not in entity.column_names and c != "_row_number"]
+    the quarantine with their problems; returns the number of rows landed.
+
+    The SQL reads `checked_rows` and `rejected_rows` by name from this function's variables (DuckDB's
+    replacement scan): a table registered on the connection stays alive until the ingest transaction
+    ends, so registering each chunk held a whole 88-million-row file in memory (10 GiB).
+    """
+    extra = [c for c in checked_rows.column_names if c not in entity.column_names and c != "_row_number"]
     select_list = ", ".join(
         [_cast(c) for c in entity.columns]
         + [_extra_columns_json(extra), "?", "CAST(? AS DATE)", "_row_number", "now()::TIMESTAMP"]
     )
-    con.register("checked_rows", chunk)
-    con.register("rejected_rows", rejected)
-    try:
-        # The chunk is in row order, and DuckDB keeps it (preserve_insertion_order).
-        landed = con.execute(
-            f"INSERT INTO {entity.raw_schema}.{entity.name} SELECT {select_list} FROM checked_rows "
-            "WHERE _row_number NOT IN (SELECT row_number FROM rejected_rows)",
-            [extract.relative_path, extract.extract_date.isoformat()],
-        ).fetchone()[0]
-        con.execute(
-            """
-            INSERT INTO ingest.quarantined_rows
-            SELECT ?, ?, CAST(? AS DATE), row_number, column_name, reason, value, now()::TIMESTAMP
-            FROM rejected_rows
-            """,
-            [entity.path, extract.relative_path, extract.extract_date.isoformat()],
-        )
-    finally:
-        con.unregister("checked_rows")
-        con.unregister("rejected_rows")
+    # The chunk is in row order, and DuckDB keeps it (preserve_insertion_order).
+    landed = con.execute(
+        f"INSERT INTO {entity.raw_schema}.{entity.name} SELECT {select_list} FROM checked_rows "
+        "WHERE _row_number NOT IN (SELECT row_number FROM rejected_rows)",
+        [extract.relative_path, extract.extract_date.isoformat()],
+    ).fetchone()[0]
+    con.execute(
+        """
+        INSERT INTO ingest.quarantined_rows
+        SELECT ?, ?, CAST(? AS DATE), row_number, column_name, reason, value, now()::TIMESTAMP
+        FROM rejected_rows
+        """,
+        [entity.path, extract.relative_path, extract.extract_date.isoformat()],
+    )
     return landed
 
 
