@@ -61,35 +61,36 @@ paying_account_months as (
     where movements.mrr_end > 0
 ),
 
+-- The windows are joined month by month, then matched to the paying account-months: joining each
+-- account-month to the account's tickets paired every month with every ticket of the account, and ran
+-- out of memory at a million accounts.
 ticket_experience as (
     select
-        paying_account_months.account_id,
-        paying_account_months.month,
+        tickets.account_id,
+        months.month,
         count(*) as tickets_90d,
         count(tickets.first_response_minutes) as tickets_replied_90d,
         count(*) filter (where not tickets.is_first_contact_resolved) as tickets_not_first_contact_resolved_90d,
         avg(tickets.first_response_minutes) as first_response_minutes_avg_90d
-    from paying_account_months
-    inner join tickets
-        on paying_account_months.account_id = tickets.account_id
-        and tickets.created_at >= paying_account_months.window_from
-        and tickets.created_at < paying_account_months.measured_before
-    group by paying_account_months.account_id, paying_account_months.month
+    from tickets
+    inner join months
+        on tickets.created_at >= months.window_from
+        and tickets.created_at < months.measured_before
+    group by tickets.account_id, months.month
 ),
 
 last_nps as (
     select
-        paying_account_months.account_id,
-        paying_account_months.month,
+        nps_responses.account_id,
+        months.month,
         nps_responses.score as last_nps_score,
-        count(*) over (partition by paying_account_months.account_id, paying_account_months.month) as nps_responses_90d
-    from paying_account_months
-    inner join nps_responses
-        on paying_account_months.account_id = nps_responses.account_id
-        and nps_responses.submitted_at >= paying_account_months.window_from
-        and nps_responses.submitted_at < paying_account_months.measured_before
+        count(*) over (partition by nps_responses.account_id, months.month) as nps_responses_90d
+    from nps_responses
+    inner join months
+        on nps_responses.submitted_at >= months.window_from
+        and nps_responses.submitted_at < months.measured_before
     qualify row_number() over (
-        partition by paying_account_months.account_id, paying_account_months.month
+        partition by nps_responses.account_id, months.month
         order by nps_responses.submitted_at desc, nps_responses.response_id desc
     ) = 1
 ),
