@@ -1,6 +1,7 @@
 {#-
   The monthly models that grow with accounts x months (int_subscription_mrr_monthly,
-  int_account_mrr_movements, int_account_mrr_monthly, int_account_lifecycle_monthly) are
+  int_account_mrr_movements, int_account_mrr_monthly, int_account_lifecycle_monthly,
+  int_account_cx_experience) are
   incremental by rows: a build deletes and recomputes every month of the subscriptions or accounts
   whose records changed, and every month from the first restated month for all of them
   (docs/decisions.md, Incremental builds).
@@ -53,4 +54,31 @@
     select account_id
     from {{ source('billing', 'subscriptions') }}
     where subscription_id in ({{ changed_subscription_ids() }})
+{%- endmacro %}
+
+{#-
+  Accounts whose customer experience may have changed (int_account_cx_experience): those whose MRR
+  may have changed, and the account of every version of a changed ticket or survey response, so
+  that an account a ticket or response moved away from is recomputed too.
+-#}
+{% macro changed_experience_account_ids() -%}
+    {{ changed_mrr_account_ids() }}
+    union
+    select account_id
+    from {{ source('helpdesk', 'tickets') }}
+    where ticket_id in ({{ changed_ticket_ids() }})
+    union
+    select account_id
+    from {{ source('crm', 'survey_responses') }}
+    where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+{%- endmacro %}
+
+{#-
+  The tickets or responses an incremental build of int_account_cx_experience reads: those of the
+  changed accounts, and any in the 90-day window of a restated month. The earliest is the window
+  of the month before the first restated month, which ends when the first restated month begins.
+-#}
+{% macro in_restated_windows(account_column, time_column) -%}
+    ({{ account_column }} in ({{ changed_experience_account_ids() }})
+        or {{ time_column }} >= {{ first_restated_month() }} - interval 90 day)
 {%- endmacro %}

@@ -3,7 +3,23 @@
   customer experience of the 90 days before m's measurement instant (first replies, first-contact
   resolution, last NPS answer) and whether the account churned in m+1 (NULL while m+1 is not a
   complete month). The input of cx_roi_drivers.
+  An incremental build recomputes every month of the accounts whose MRR, tickets or NPS answers may
+  have changed, and every account from the month before the first restated month (whose churn flag
+  reads the restated month).
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows(restated_rows(changed_experience_account_ids(), 'account_id', '(month + interval 1 month)')) }}"
+    )
+}}
+-- depends_on: {{ source('billing', 'subscriptions') }}
+-- depends_on: {{ source('billing', 'invoices') }}
+-- depends_on: {{ source('billing', 'fx_rates') }}
+-- depends_on: {{ source('helpdesk', 'tickets') }}
+-- depends_on: {{ source('helpdesk', 'ticket_events') }}
+-- depends_on: {{ source('crm', 'survey_responses') }}
 with
 
 months as (
@@ -34,6 +50,9 @@ tickets as (
         first_response_minutes
     from {{ ref('int_ticket_facts') }}
     where account_id is not null
+    {%- if is_incremental() %}
+        and {{ in_restated_windows('account_id', 'created_at') }}
+    {%- endif %}
 ),
 
 nps_responses as (
@@ -46,6 +65,9 @@ nps_responses as (
     where survey_type = 'nps'
         and scale_min = 0
         and scale_max = 10
+    {%- if is_incremental() %}
+        and {{ in_restated_windows('account_id', 'submitted_at') }}
+    {%- endif %}
 ),
 
 paying_account_months as (
@@ -59,6 +81,9 @@ paying_account_months as (
     inner join months
         on movements.month = months.month
     where movements.mrr_end > 0
+    {%- if is_incremental() %}
+        and {{ restated_rows(changed_experience_account_ids(), 'movements.account_id', '(movements.month + interval 1 month)') }}
+    {%- endif %}
 ),
 
 -- The windows are joined month by month, then matched to the paying account-months: joining each
@@ -153,7 +178,8 @@ final as (
             when last_nps_score >= 7 then 'passive'
             else 'detractor'
         end as last_nps_category,
-        case when is_next_month_complete then coalesce(is_churned, false) end as churned_next_month
+        case when is_next_month_complete then coalesce(is_churned, false) end as churned_next_month,
+        {{ build_marker() }}
     from joined
 )
 
