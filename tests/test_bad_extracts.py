@@ -231,10 +231,11 @@ def _nothing_landed(con, entity: Entity) -> bool:
 def check_engine(request, monkeypatch) -> str:
     """gx: the files as they are, checked by GX. duckdb: what a large file goes through, made to happen
     on the small cases: CSV streamed and every file read two rows at a time, each chunk checked by the
-    suites compiled to DuckDB SQL."""
+    suites compiled to DuckDB SQL and scanned one row per batch."""
     if request.param == "duckdb":
         monkeypatch.setattr(validation, "GX_MAX_ROWS", 0)
         monkeypatch.setattr(validation, "CHUNK_ROWS", 2)
+        monkeypatch.setattr(validation, "SCAN_BATCH_ROWS", 1)
         monkeypatch.setattr(validation, "STREAMED_CSV_BYTES", 0)
     return request.param
 

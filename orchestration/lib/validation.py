@@ -71,6 +71,9 @@ Row = Mapping[str, str | int | None]  # one row as delivered: text by column, an
 CHUNK_ROWS = 1_000_000  # records checked and landed at a time: bounds memory whatever the file size
 STREAMED_CSV_BYTES = 64 << 20  # a larger CSV file is read block by block instead of whole
 GX_MAX_ROWS = 100_000  # a larger chunk is checked by the suites compiled to DuckDB SQL
+# DuckDB scans an Arrow table one record batch per task: a chunk in batches of its row-group size
+# is checked and landed on every core, where one batch of a million rows kept one core busy.
+SCAN_BATCH_ROWS = 122_880
 
 
 class ExtractFileError(Exception):
@@ -330,7 +333,8 @@ def _conformed_table(table: pa.Table, entity: Entity, file_label: str) -> pa.Tab
     extra = [name for name in names if name not in entity.column_names and name != ROW_NUMBER]
     order = [*entity.column_names, *extra]
     columns = [table.column(n).cast(pa.string()) if n in names else pa.nulls(table.num_rows, pa.string()) for n in order]
-    return pa.table([*columns, table.column(ROW_NUMBER)], names=[*order, ROW_NUMBER])
+    conformed = pa.table([*columns, table.column(ROW_NUMBER)], names=[*order, ROW_NUMBER])
+    return pa.Table.from_batches(conformed.to_batches(max_chunksize=SCAN_BATCH_ROWS), conformed.schema)
 
 
 # --- Checks ----------------------------------------------------------------------------------------
