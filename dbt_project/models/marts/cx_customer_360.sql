@@ -49,12 +49,21 @@ account_mrr as (
         on account_mrr.month = as_of.as_of_month
 ),
 
-economics as (
+-- Every invoice issued in a reporting month, for the revenue to date.
+invoices as (
     select
-        economics.*,
-        economics.month > (as_of.as_of_month - interval 12 month)::date as is_in_12m
-    from {{ ref('int_account_economics_monthly') }} as economics
-    cross join as_of
+        invoices.account_id,
+        invoices.revenue,
+        {{ is_paid_revenue() }} as is_paid_revenue,
+        {{ is_counted_credit_note() }} as is_credit_note
+    from {{ ref('int_invoices_converted') }} as invoices
+    inner join {{ ref('int_reporting_months') }} as months
+        on invoices.month = months.month
+),
+
+-- The 12 months m-11..m only.
+economics as (
+    select * from {{ ref('int_account_economics_monthly') }}
 ),
 
 subscription_mrr as (
@@ -110,19 +119,27 @@ segment_lifetime as (
         on clv.month = as_of.as_of_month
 ),
 
+invoice_totals as (
+    select
+        account_id,
+        coalesce(sum(revenue) filter (where is_paid_revenue), 0)
+            + coalesce(sum(revenue) filter (where is_credit_note), 0) as realized_revenue,
+        sum(revenue) filter (where is_paid_revenue) as revenue_paid,
+        count(*) filter (where is_paid_revenue) as invoices_paid
+    from invoices
+    group by account_id
+),
+
 economics_totals as (
     select
         account_id,
-        sum(net_revenue) as realized_revenue,
-        sum(revenue_paid) as revenue_paid,
-        sum(invoices_paid) as invoices_paid,
-        sum(net_revenue) filter (where is_in_12m) as net_revenue_12m,
-        sum(orders) filter (where is_in_12m) as orders_12m,
-        sum(out_of_policy_orders) filter (where is_in_12m) as out_of_policy_orders_12m,
-        sum(complaints) filter (where is_in_12m) as complaints_12m,
-        sum(support_cost_allocated) filter (where is_in_12m) as support_cost_12m,
-        sum(retention_cost_allocated) filter (where is_in_12m) as retention_cost_12m,
-        sum(profitability) filter (where is_in_12m) as client_profitability_12m
+        sum(net_revenue) as net_revenue_12m,
+        sum(orders) as orders_12m,
+        sum(out_of_policy_orders) as out_of_policy_orders_12m,
+        sum(complaints) as complaints_12m,
+        sum(support_cost_allocated) as support_cost_12m,
+        sum(retention_cost_allocated) as retention_cost_12m,
+        sum(profitability) as client_profitability_12m
     from economics
     group by account_id
 ),
@@ -153,9 +170,9 @@ joined as (
         lifecycle.lifecycle_stage,
         coalesce(account_mrr.mrr_end, 0) as current_mrr,
         account_mrr.first_paid_month,
-        coalesce(economics_totals.realized_revenue, 0) as realized_revenue,
-        coalesce(economics_totals.revenue_paid, 0) as revenue_paid,
-        coalesce(economics_totals.invoices_paid, 0)::bigint as invoices_paid,
+        coalesce(invoice_totals.realized_revenue, 0) as realized_revenue,
+        coalesce(invoice_totals.revenue_paid, 0) as revenue_paid,
+        coalesce(invoice_totals.invoices_paid, 0)::bigint as invoices_paid,
         coalesce(subscription_totals.active_subscriptions, 0) as active_subscriptions,
         subscription_totals.avg_contract_value,
         coalesce(subscription_totals.products_used, 0) as products_used,
@@ -188,6 +205,8 @@ joined as (
         on accounts.account_id = lifecycle.account_id
     left join account_mrr
         on accounts.account_id = account_mrr.account_id
+    left join invoice_totals
+        on accounts.account_id = invoice_totals.account_id
     left join economics_totals
         on accounts.account_id = economics_totals.account_id
     left join subscription_totals

@@ -52,15 +52,9 @@ orders as (
 invoice_totals as (
     select
         month,
-        count(*) filter (
-            where invoice_type in ('subscription', 'one_time') and status = 'paid' and revenue > 0
-        ) as invoices_paid,
-        sum(revenue) filter (
-            where invoice_type in ('subscription', 'one_time') and status = 'paid' and revenue > 0
-        ) as revenue_paid,
-        sum(revenue) filter (
-            where invoice_type = 'credit_note' and status not in ('void', 'draft')
-        ) as credit_notes_amount
+        count(*) filter (where {{ is_paid_revenue() }}) as invoices_paid,
+        sum(revenue) filter (where {{ is_paid_revenue() }}) as revenue_paid,
+        sum(revenue) filter (where {{ is_counted_credit_note() }}) as credit_notes_amount
     from invoices
     group by month
 ),
