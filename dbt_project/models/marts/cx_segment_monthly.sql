@@ -2,7 +2,7 @@
   Churn, MRR, NPS, CSAT and FCR per month broken down by four account dimensions (metrics.md,
   Breakdowns): one row per month x dimension x dimension_value, for dimension segment, region,
   acquisition_channel (the account's latest CRM attributes) and lifecycle_stage (the account's
-  stage at the month end, int_account_lifecycle_monthly). Accounts missing from the CRM, tickets
+  stage at the month end, as in int_account_lifecycle_monthly, computed by the same macros). Accounts missing from the CRM, tickets
   matched to no account and NULL attributes fall under dimension_value 'unknown'. Every dimension
   partitions the same accounts, so for each month and dimension the rows add up to cx_churn_monthly
   and cx_mrr_monthly. The grid is dense: every month x every value seen for the dimension.
@@ -12,7 +12,8 @@ with
 months as (
     select
         month,
-        is_complete_month
+        is_complete_month,
+        (measured_before - 1)::date as reference_date
     from {{ ref('int_reporting_months') }}
 ),
 
@@ -21,16 +22,9 @@ accounts as (
         account_id,
         coalesce(segment, 'unknown') as segment,
         coalesce(region, 'unknown') as region,
-        coalesce(acquisition_channel, 'unknown') as acquisition_channel
+        coalesce(acquisition_channel, 'unknown') as acquisition_channel,
+        created_at::date as signup_date
     from {{ ref('stg_crm__accounts') }}
-),
-
-lifecycle as (
-    select
-        account_id,
-        month,
-        lifecycle_stage
-    from {{ ref('int_account_lifecycle_monthly') }}
 ),
 
 movements as (
@@ -78,13 +72,15 @@ dimensions as (
         coalesce(accounts.segment, 'unknown') as segment,
         coalesce(accounts.region, 'unknown') as region,
         coalesce(accounts.acquisition_channel, 'unknown') as acquisition_channel,
-        coalesce(lifecycle.lifecycle_stage, 'unknown') as lifecycle_stage
+        coalesce(
+            {{ lifecycle_stage(months_since_signup('accounts.signup_date', 'months.reference_date')) }},
+            'unknown'
+        ) as lifecycle_stage
     from {{ fact }}
     left join accounts
         on {{ fact }}.account_id = accounts.account_id
-    left join lifecycle
-        on {{ fact }}.account_id = lifecycle.account_id
-        and {{ fact }}.month = lifecycle.month
+    left join months
+        on {{ fact }}.month = months.month
 ),
 
 {% endfor %}

@@ -39,27 +39,12 @@ account_months as (
         months.month,
         months.reference_date,
         accounts.signup_date,
-        datediff('month', accounts.signup_date, months.reference_date) as calendar_months
+        {{ months_since_signup('accounts.signup_date', 'months.reference_date') }} as months_since_signup
     from accounts
     cross join months
     {%- if is_incremental() %}
     where {{ restated_rows(changed_keys(source('crm', 'accounts'), 'account_id'), 'accounts.account_id', 'months.month') }}
     {%- endif %}
-),
-
-whole_months as (
-    select
-        account_id,
-        month,
-        reference_date,
-        signup_date,
-        -- Completed months: n such that signup + n months <= reference date < signup + (n + 1)
-        -- months (a month added to the 31st ends on the last day of a shorter month).
-        calendar_months - case
-            when (signup_date + to_months(calendar_months))::date > reference_date then 1
-            else 0
-        end as months_since_signup
-    from account_months
 ),
 
 final as (
@@ -69,13 +54,8 @@ final as (
         reference_date,
         signup_date,
         months_since_signup,
-        case
-            when months_since_signup < 3 then 'onboarding'
-            when months_since_signup < 12 then 'adopting'
-            when months_since_signup < 24 then 'established'
-            else 'loyal'
-        end as lifecycle_stage
-    from whole_months
+        {{ lifecycle_stage('months_since_signup') }} as lifecycle_stage
+    from account_months
 )
 
 select

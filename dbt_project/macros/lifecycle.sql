@@ -1,0 +1,25 @@
+{#-
+  The lifecycle stage (metrics.md, cx_customer_360) is a function of the sign-up date and the day
+  measured, so every model that needs it computes it from these two macros rather than joining
+  int_account_lifecycle_monthly: at a million accounts that join on (account_id, month) cost
+  cx_segment_monthly most of its time (docs/performance.md).
+-#}
+
+{#- Completed months since sign-up: n such that signup + n months <= reference date < signup + (n + 1)
+    months (a month added to the 31st ends on the last day of a shorter month). -#}
+{% macro months_since_signup(signup_date, reference_date) -%}
+    (datediff('month', {{ signup_date }}, {{ reference_date }}) - case
+        when ({{ signup_date }} + to_months(datediff('month', {{ signup_date }}, {{ reference_date }})))::date
+            > {{ reference_date }} then 1
+        else 0
+    end)
+{%- endmacro %}
+
+{% macro lifecycle_stage(months_since_signup) -%}
+    case
+        when {{ months_since_signup }} < 3 then 'onboarding'
+        when {{ months_since_signup }} < 12 then 'adopting'
+        when {{ months_since_signup }} < 24 then 'established'
+        when {{ months_since_signup }} >= 24 then 'loyal'
+    end
+{%- endmacro %}
