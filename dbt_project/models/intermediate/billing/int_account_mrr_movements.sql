@@ -40,26 +40,6 @@ fx as (
     from {{ ref('int_fx_rates_monthly') }}
 ),
 
--- The first month each account ended paying, over its whole history (an increment holds only the
--- restated months of most accounts).
-first_paying as (
-    select
-        account_id,
-        min(month) as first_paying_month
-    from (
-        select
-            subscription_mrr.account_id,
-            subscription_mrr.month
-        from subscription_mrr
-        left join fx
-            on subscription_mrr.month = fx.month
-            and subscription_mrr.currency = fx.currency
-        group by subscription_mrr.account_id, subscription_mrr.month
-        having sum(subscription_mrr.mrr_native * fx.rate) > 0
-    ) as paying_months
-    group by account_id
-),
-
 account_month_end as (
     select
         subscription_mrr.account_id,
@@ -79,6 +59,32 @@ account_month_end as (
     where {{ restated_rows(changed_mrr_account_ids(), 'subscription_mrr.account_id', '(subscription_mrr.month + interval 1 month)') }}
     {%- endif %}
     group by subscription_mrr.account_id, subscription_mrr.month
+),
+
+-- The first month each account ended paying, over its whole history. An increment's month ends
+-- hold the restated months only; the months before them are the rows the pre-hook kept.
+first_paying as (
+    select
+        account_id,
+        min(month) as first_paying_month
+    from (
+        select
+            account_id,
+            month
+        from account_month_end
+        where mrr > 0
+        {%- if is_incremental() %}
+
+        union all
+
+        select
+            account_id,
+            month
+        from {{ this }}
+        where mrr_end > 0
+        {%- endif %}
+    ) as paying_months
+    group by account_id
 ),
 
 paired as (
