@@ -22,32 +22,14 @@
 {%- endmacro %}
 
 {#-
-  An incremental model whose keys can disappear (a deleted record, a ticket merged away) collects
-  its changed keys in a pre-hook, so that its merge can delete the changed keys the increment does
-  not return any more. Config values are fixed when dbt parses the project, hooks are rendered when
-  the model runs: the merge condition names the table, the hook fills it.
+  A model keyed by a record (one row per invoice, ticket, ...) deletes every changed key in its
+  pre-hook and appends what the increment returns for them: nothing for a key deleted or merged
+  away since. A merge did the same with an update of the matched rows in place, which cost the
+  nightly build several times more at a million accounts (docs/performance.md) and scattered the
+  build marker over old row groups, where the tests of written rows must then look for it.
 -#}
-{% macro changed_keys_table() -%}
-    {{ this.identifier }}__changed_keys
-{%- endmacro %}
-
-{% macro collect_changed_keys(changed_keys_sql) -%}
-    {%- if is_incremental() -%}
-        create or replace temp table {{ changed_keys_table() }} as {{ changed_keys_sql }}
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro delete_vanished_keys(key) -%}
-    {{ return({
-        'when_not_matched': [
-            {'action': 'insert', 'mode': 'by_name'},
-            {
-                'by': 'source',
-                'condition': 'DBT_INTERNAL_DEST.' ~ key ~ ' in (select ' ~ key ~ ' from ' ~ changed_keys_table() ~ ')',
-                'action': 'delete',
-            },
-        ]
-    }) }}
+{% macro delete_changed_keys(key, changed_keys_sql) -%}
+    {{ delete_restated_rows(key ~ ' in (' ~ changed_keys_sql ~ ')') }}
 {%- endmacro %}
 
 {#-

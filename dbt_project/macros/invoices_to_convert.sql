@@ -3,6 +3,9 @@
   a version of the invoice landed, or the rate of its issue month and currency is no longer the
   rate its stored row was converted at (the running month's rate moves with every day of rates; a
   late rate restates its month).
+  The model's pre-hook deletes these invoices before the model reads this list again: a month and
+  currency left with no stored row then lists all its invoices, which are the ones just deleted, so
+  both readings return the same invoices.
 -#}
 {% macro invoices_to_convert() -%}
     {{ changed_keys(source('billing', 'invoices'), 'invoice_id') }}

@@ -2,10 +2,11 @@
   Churn, MRR, NPS, CSAT and FCR per month broken down by four account dimensions (metrics.md,
   Breakdowns): one row per month x dimension x dimension_value, for dimension segment, region,
   acquisition_channel (the account's latest CRM attributes) and lifecycle_stage (the account's
-  stage at the month end, as in int_account_lifecycle_monthly, computed by the same macros). Accounts missing from the CRM, tickets
-  matched to no account and NULL attributes fall under dimension_value 'unknown'. Every dimension
-  partitions the same accounts, so for each month and dimension the rows add up to cx_churn_monthly
-  and cx_mrr_monthly. The grid is dense: every month x every value seen for the dimension.
+  stage at the month end, by the macros of int_account_lifecycle_monthly). Accounts missing from
+  the CRM, tickets matched to no account and NULL attributes fall under dimension_value 'unknown'.
+  Every dimension partitions the same accounts, so for each month and dimension the rows add up to
+  cx_churn_monthly and cx_mrr_monthly. The grid is dense: every month x every value seen for the
+  dimension.
 -#}
 with
 

@@ -8,10 +8,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='invoice_id',
-        incremental_strategy='merge',
-        pre_hook="{{ collect_changed_keys(invoices_to_convert()) }}",
-        merge_clauses=delete_vanished_keys('invoice_id')
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('invoice_id', invoices_to_convert()) }}"
     )
 }}
 -- depends_on: {{ source('billing', 'invoices') }}

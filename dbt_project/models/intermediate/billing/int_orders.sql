@@ -10,10 +10,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='invoice_id',
-        incremental_strategy='merge',
-        pre_hook="{{ collect_changed_keys(orders_to_redo()) }}",
-        merge_clauses=delete_vanished_keys('invoice_id')
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('invoice_id', orders_to_redo()) }}"
     )
 }}
 -- depends_on: {{ source('billing', 'invoices') }}

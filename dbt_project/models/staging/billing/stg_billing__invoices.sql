@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='invoice_id',
-        incremental_strategy='merge'
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('invoice_id', changed_keys(source('billing', 'invoices'), 'invoice_id')) }}"
     )
 }}
 

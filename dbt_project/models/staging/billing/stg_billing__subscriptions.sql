@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='subscription_id',
-        incremental_strategy='merge'
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('subscription_id', changed_keys(source('billing', 'subscriptions'), 'subscription_id')) }}"
     )
 }}
 

@@ -1,10 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='account_id',
-        incremental_strategy='merge',
-        pre_hook="{{ collect_changed_keys(changed_keys(source('crm', 'accounts'), 'account_id')) }}",
-        merge_clauses=delete_vanished_keys('account_id')
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('account_id', changed_keys(source('crm', 'accounts'), 'account_id')) }}"
     )
 }}
 

@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='response_id',
-        incremental_strategy='merge'
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('response_id', changed_keys(source('crm', 'survey_responses'), 'response_id')) }}"
     )
 }}
 

@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='event_id',
-        incremental_strategy='merge'
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('event_id', changed_keys(source('helpdesk', 'ticket_events'), 'event_id')) }}"
     )
 }}
 

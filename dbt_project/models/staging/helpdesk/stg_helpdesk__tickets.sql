@@ -1,10 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='ticket_id',
-        incremental_strategy='merge',
-        pre_hook="{{ collect_changed_keys(changed_keys(source('helpdesk', 'tickets'), 'ticket_id')) }}",
-        merge_clauses=delete_vanished_keys('ticket_id')
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('ticket_id', changed_keys(source('helpdesk', 'tickets'), 'ticket_id')) }}"
     )
 }}
 
