@@ -1,8 +1,8 @@
 {#-
   The lifecycle stage (metrics.md, cx_customer_360) is a function of the sign-up date and the day
-  measured. int_account_lifecycle_monthly computes it with these macros, and so does
-  cx_segment_monthly rather than join that model: at a million accounts the join on (account_id,
-  month) cost it most of its time (docs/performance.md).
+  measured, so the models that need it compute it with these macros: cx_customer_360 at the as-of
+  date, cx_segment_monthly at each month end. A table of every account's stage in every month cost
+  more to build and join than computing it (docs/decisions.md, Incremental builds).
 -#}
 
 {#- Completed months since sign-up: n such that signup + n months <= reference date < signup + (n + 1)

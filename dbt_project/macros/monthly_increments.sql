@@ -1,8 +1,7 @@
 {#-
   The monthly models that grow with accounts x months (int_subscription_mrr_monthly,
-  int_account_mrr_movements, int_account_mrr_monthly, int_account_lifecycle_monthly,
-  int_account_cx_experience) are
-  incremental by rows: a build deletes and recomputes every month of the subscriptions or accounts
+  int_account_mrr_movements, int_account_mrr_monthly, int_account_cx_experience) are incremental
+  by rows: a build deletes and recomputes every month of the subscriptions or accounts
   whose records changed, and every month from the first restated month for all of them
   (docs/decisions.md, Incremental builds).
 -#}

@@ -28,15 +28,23 @@ accounts as (
     from {{ ref('stg_crm__accounts') }}
 ),
 
+-- The stage at the as-of date, the last day the as-of month measures.
+signups as (
+    select
+        accounts.account_id,
+        accounts.created_at::date as signup_date,
+        {{ months_since_signup('accounts.created_at::date', 'as_of.as_of_date') }} as months_since_signup
+    from accounts
+    cross join as_of
+),
+
 lifecycle as (
     select
-        lifecycle.account_id,
-        lifecycle.signup_date,
-        lifecycle.months_since_signup,
-        lifecycle.lifecycle_stage
-    from {{ ref('int_account_lifecycle_monthly') }} as lifecycle
-    inner join as_of
-        on lifecycle.month = as_of.as_of_month
+        account_id,
+        signup_date,
+        months_since_signup,
+        {{ lifecycle_stage('months_since_signup') }} as lifecycle_stage
+    from signups
 ),
 
 account_mrr as (

@@ -2,7 +2,7 @@
   Churn, MRR, NPS, CSAT and FCR per month broken down by four account dimensions (metrics.md,
   Breakdowns): one row per month x dimension x dimension_value, for dimension segment, region,
   acquisition_channel (the account's latest CRM attributes) and lifecycle_stage (the account's
-  stage at the month end, by the macros of int_account_lifecycle_monthly). Accounts missing from
+  stage at the month end, macros months_since_signup and lifecycle_stage). Accounts missing from
   the CRM, tickets matched to no account and NULL attributes fall under dimension_value 'unknown'.
   Every dimension partitions the same accounts, so for each month and dimension the rows add up to
   cx_churn_monthly and cx_mrr_monthly. The grid is dense: every month x every value seen for the
