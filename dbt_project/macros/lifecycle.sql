@@ -5,8 +5,8 @@
   more to build and join than computing it (docs/decisions.md, Incremental builds).
 -#}
 
-{#- Completed months since sign-up: n such that signup + n months <= reference date < signup + (n + 1)
-    months (a month added to the 31st ends on the last day of a shorter month). -#}
+{#- Completed months since sign-up: n such that signup + n months <= reference date
+    < signup + (n + 1) months (a month added to the 31st ends on the last day of a shorter month). -#}
 {% macro months_since_signup(signup_date, reference_date) -%}
     {%- set calendar_months = "datediff('month', " ~ signup_date ~ ", " ~ reference_date ~ ")" -%}
     ({{ calendar_months }} - case
@@ -15,6 +15,7 @@
     end)
 {%- endmacro %}
 
+{#- NULL without a sign-up date (the CRM requires one: stg_crm__accounts tests created_at not_null). -#}
 {% macro lifecycle_stage(months_since_signup) -%}
     case
         when {{ months_since_signup }} < 3 then 'onboarding'

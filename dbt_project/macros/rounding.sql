@@ -4,7 +4,7 @@
   decimals. This removes binary floating-point noise such as 110.00000000000001 without changing
   any reported value.
   The noise itself depends on the order in which rows were summed, which changes with the physical
-  order of a table (an incremental merge appends what a full build interleaves). Money often lies
+  order of a table (an incremental build appends what a full build interleaves). Money often lies
   exactly on a rounding tie (cents times a rate with a few decimals), where noise of either sign
   would round either way; rounding first to 3 more decimals maps both sides of a tie to the same
   value, so the published figure does not depend on the summation order.
