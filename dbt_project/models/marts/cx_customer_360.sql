@@ -57,16 +57,14 @@ account_mrr as (
         on account_mrr.month = as_of.as_of_month
 ),
 
--- Every invoice issued in a reporting month, for the revenue to date.
+-- Every invoice of a reporting month (int_invoices_converted holds no other), for revenue to date.
 invoices as (
     select
-        invoices.account_id,
-        invoices.revenue,
+        account_id,
+        revenue,
         {{ is_paid_revenue() }} as is_paid_revenue,
         {{ is_counted_credit_note() }} as is_credit_note
-    from {{ ref('int_invoices_converted') }} as invoices
-    inner join {{ ref('int_reporting_months') }} as months
-        on invoices.month = months.month
+    from {{ ref('int_invoices_converted') }}
 ),
 
 -- The 12 months m-11..m only.
