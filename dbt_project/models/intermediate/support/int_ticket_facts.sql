@@ -32,109 +32,69 @@ tickets as (
 
 events as (
     select
-        event_id,
         ticket_id,
+        event_id,
         created_at as event_at,
         actor_type,
-        event_type,
-        is_public,
-        new_status
+        event_type = 'message' and is_public as is_public_message,
+        case when event_type = 'status_change' then new_status end as status_set
     from {{ ref('stg_helpdesk__ticket_events') }}
+    where ((event_type = 'message' and is_public) or event_type = 'status_change')
     {%- if is_incremental() %}
-    where ticket_id in ({{ changed_ticket_ids() }})
+        and ticket_id in ({{ changed_ticket_ids() }})
     {%- endif %}
 ),
 
-ticket_events as (
+-- Aggregated per ticket before the join with tickets: one hash aggregation instead of sorting
+-- every event of every ticket for window functions (docs/performance.md).
+events_per_ticket as (
     select
-        events.*,
-        tickets.created_at as ticket_created_at
+        ticket_id,
+        -- The earliest public message (by time, then event_id), whoever wrote it and whenever.
+        arg_min(actor_type = 'agent', {'at': event_at, 'id': event_id}) filter (where is_public_message)
+            as is_agent_opened,
+        min(event_at) filter (where is_public_message) as opened_at,
+        list(event_at) filter (where is_public_message and actor_type = 'agent') as agent_message_times,
+        min(event_at) filter (where status_set = 'solved') as first_solved_at,
+        min(event_at) filter (where status_set = 'closed') as first_closed_at,
+        min({'at': event_at, 'id': event_id}) filter (where status_set in ('solved', 'closed'))
+            as first_resolving_change,
+        max({'at': event_at, 'id': event_id}) filter (where status_set in ('new', 'open', 'pending', 'on_hold'))
+            as last_reopening_change
     from events
-    inner join tickets
-        on events.ticket_id = tickets.ticket_id
-),
-
-public_messages as (
-    select
-        ticket_id,
-        event_id,
-        event_at,
-        actor_type,
-        ticket_created_at,
-        -- 1 = the ticket's earliest public message, whoever wrote it and whenever.
-        row_number() over (partition by ticket_id order by event_at, event_id) as message_number
-    from ticket_events
-    where event_type = 'message'
-        and is_public
-),
-
-openers as (
-    select
-        ticket_id,
-        actor_type = 'agent' as is_agent_opened
-    from public_messages
-    where message_number = 1
-),
-
-agent_replies as (
-    -- Public agent messages at or after created_at; an agent's opening message is not a reply
-    -- (a customer's opening message is not an agent message anyway).
-    select
-        ticket_id,
-        count(*) as agent_replies,
-        min(event_at) as first_agent_reply_at
-    from public_messages
-    where actor_type = 'agent'
-        and event_at >= ticket_created_at
-        and message_number > 1
     group by ticket_id
 ),
 
-status_changes as (
+tickets_with_events as (
     select
-        ticket_id,
-        event_at,
-        new_status,
-        -- Was the ticket set to solved or closed by a strictly earlier status change?
-        coalesce(bool_or(new_status in ('solved', 'closed')) over (
-            partition by ticket_id
-            order by event_at, event_id
-            rows between unbounded preceding and 1 preceding
-        ), false) as was_resolved_before
-    from ticket_events
-    where event_type = 'status_change'
-),
-
-status_history as (
-    select
-        ticket_id,
-        bool_or(new_status in ('new', 'open', 'pending', 'on_hold') and was_resolved_before) as is_reopened,
-        min(event_at) filter (where new_status = 'solved') as first_solved_at,
-        min(event_at) filter (where new_status = 'closed') as first_closed_at
-    from status_changes
-    group by ticket_id
+        tickets.*,
+        events_per_ticket.* exclude (ticket_id),
+        -- Agent messages count from created_at on; an agent's opening message is not a reply.
+        list_sort(list_filter(
+            events_per_ticket.agent_message_times, lambda message_at: message_at >= tickets.created_at
+        )) as agent_messages_since_created,
+        coalesce(events_per_ticket.is_agent_opened and events_per_ticket.opened_at >= tickets.created_at, false)
+            as is_opener_among_them
+    from tickets
+    left join events_per_ticket
+        on tickets.ticket_id = events_per_ticket.ticket_id
 ),
 
 joined as (
     select
-        tickets.ticket_id,
-        tickets.account_id,
-        date_trunc('month', tickets.created_at)::date as month,
-        tickets.category,
-        tickets.created_at,
-        coalesce(openers.is_agent_opened, false) as is_agent_opened,
-        coalesce(agent_replies.agent_replies, 0) as agent_replies,
-        agent_replies.first_agent_reply_at,
-        coalesce(status_history.is_reopened, false) as is_reopened,
-        tickets.status in ('solved', 'closed') as is_resolved,
-        coalesce(status_history.first_solved_at, status_history.first_closed_at) as first_resolution_at
-    from tickets
-    left join openers
-        on tickets.ticket_id = openers.ticket_id
-    left join agent_replies
-        on tickets.ticket_id = agent_replies.ticket_id
-    left join status_history
-        on tickets.ticket_id = status_history.ticket_id
+        ticket_id,
+        account_id,
+        date_trunc('month', created_at)::date as month,
+        category,
+        created_at,
+        coalesce(is_agent_opened, false) as is_agent_opened,
+        coalesce(len(agent_messages_since_created), 0) - is_opener_among_them::integer as agent_replies,
+        agent_messages_since_created[1 + is_opener_among_them::integer] as first_agent_reply_at,
+        -- Reopened: a change to an open status came after an earlier change to solved or closed.
+        coalesce(last_reopening_change > first_resolving_change, false) as is_reopened,
+        status in ('solved', 'closed') as is_resolved,
+        coalesce(first_solved_at, first_closed_at) as first_resolution_at
+    from tickets_with_events
 ),
 
 final as (
