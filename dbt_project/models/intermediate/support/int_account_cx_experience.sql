@@ -96,7 +96,10 @@ ticket_experience as (
         count(*) as tickets_90d,
         count(tickets.first_response_minutes) as tickets_replied_90d,
         count(*) filter (where not tickets.is_first_contact_resolved) as tickets_not_first_contact_resolved_90d,
-        avg(tickets.first_response_minutes) as first_response_minutes_avg_90d
+        -- Rounded as the marts round (macros/rounding.sql): a mean that lies exactly on a band's
+        -- bound, such as 60 minutes, must not fall below it by summation noise whose sign depends
+        -- on the order in which the rows were summed.
+        round(avg(tickets.first_response_minutes), 9) as first_response_minutes_avg_90d
     from tickets
     inner join months
         on tickets.created_at >= months.window_from
@@ -108,16 +111,15 @@ last_nps as (
     select
         nps_responses.account_id,
         months.month,
-        nps_responses.score as last_nps_score,
-        count(*) over (partition by nps_responses.account_id, months.month) as nps_responses_90d
+        -- The latest answer in the window, ties by the larger response_id (neither is ever NULL).
+        arg_max(nps_responses.score, {'at': nps_responses.submitted_at, 'id': nps_responses.response_id})
+            as last_nps_score,
+        count(*) as nps_responses_90d
     from nps_responses
     inner join months
         on nps_responses.submitted_at >= months.window_from
         and nps_responses.submitted_at < months.measured_before
-    qualify row_number() over (
-        partition by nps_responses.account_id, months.month
-        order by nps_responses.submitted_at desc, nps_responses.response_id desc
-    ) = 1
+    group by nps_responses.account_id, months.month
 ),
 
 joined as (
