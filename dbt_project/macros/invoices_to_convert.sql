@@ -26,10 +26,3 @@
         on date_trunc('month', invoices.issued_at)::date = restated.month
         and invoices.currency = restated.currency
 {%- endmacro %}
-
-{#- Orders that may have changed since the last build (int_orders): their invoice was converted again. -#}
-{% macro orders_to_redo() -%}
-    {{ changed_keys(source('billing', 'invoices'), 'invoice_id') }}
-    union
-    {{ written_keys(ref('int_invoices_converted'), 'invoice_id') }}
-{%- endmacro %}

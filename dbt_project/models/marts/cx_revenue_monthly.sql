@@ -2,7 +2,8 @@
   Revenue, transactions, contract value, renewals and discount policy per reporting month
   (metrics.md, cx_revenue_monthly). Invoices count in their issued_at month, converted at that
   month's rate; subscriptions and their MRR at the month end; renewals in their due month.
-  Orders and their discount policy check come per order from int_orders, counted here by month.
+  Orders and their discount policy check come per invoice from int_invoices_converted, counted
+  here by month.
 -#}
 with
 
@@ -46,7 +47,8 @@ orders as (
     select
         month,
         is_out_of_policy
-    from {{ ref('int_orders') }}
+    from invoices
+    where is_order
 ),
 
 invoice_totals as (

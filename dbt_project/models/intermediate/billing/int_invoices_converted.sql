@@ -2,6 +2,13 @@
   One row per invoice issued in a reporting month, with its amounts converted to the reporting
   currency at the rate of its issue month (metrics.md: "by issued_at month"). A missing rate keeps
   the row with NULL amounts instead of dropping money: int_fx_rates_monthly then fails its gate.
+  The same row says whether the invoice is an order (metrics.md, cx_revenue_monthly "Orders"): type
+  subscription or one_time, status not void/draft, converted subtotal > 0; and whether that order is
+  out of policy: discount_amount / subtotal * 100 exceeds max_discount_pct of the discount_policy
+  tier that applies to its converted subtotal (the tier with the largest min_subtotal <= subtotal).
+  The one definition of the discount rule: cx_revenue_monthly and int_account_economics_monthly
+  count these rows. Kept on the invoice's row rather than in a table of orders, which cost a second
+  write of most invoices (docs/performance.md).
   An incremental build converts again the invoices of invoices_to_convert() and deletes those no
   longer reported.
 -#}
@@ -48,6 +55,13 @@ fx as (
     from {{ ref('int_fx_rates_monthly') }}
 ),
 
+discount_policy as (
+    select
+        min_subtotal,
+        max_discount_pct
+    from {{ ref('discount_policy') }}
+),
+
 converted as (
     select
         invoices.invoice_id,
@@ -69,9 +83,36 @@ converted as (
     left join fx
         on invoices.month = fx.month
         and invoices.currency = fx.currency
+),
+
+orders as (
+    select
+        *,
+        coalesce(
+            invoice_type in ('subscription', 'one_time') and status not in ('void', 'draft') and subtotal > 0, false
+        ) as is_order,
+        -- Percent compared at 10 decimals, so 7 / 100 * 100 = 7.000000000000001 never exceeds 7.
+        case when is_order then {{ round_rate('discount_amount / subtotal * 100') }} end as discount_pct,
+        -- The tier is looked up on the converted subtotal at 6 decimals (float noise of the
+        -- conversion never drops an order just below a tier's bound); no tier for other invoices.
+        case when is_order then {{ round_money('subtotal') }} end as converted_subtotal
+    from converted
+),
+
+final as (
+    select
+        orders.* exclude (converted_subtotal),
+        discount_policy.min_subtotal as policy_min_subtotal,
+        discount_policy.max_discount_pct,
+        -- "Exceeds": a discount exactly at the limit is within policy. Below every tier: no limit.
+        coalesce(orders.discount_pct > discount_policy.max_discount_pct, false) as is_out_of_policy
+    from orders
+    -- The tier with the largest min_subtotal <= the converted subtotal.
+    asof left join discount_policy
+        on orders.converted_subtotal >= discount_policy.min_subtotal
 )
 
 select
     *,
     {{ build_marker() }}
-from converted
+from final
