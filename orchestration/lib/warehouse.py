@@ -58,19 +58,12 @@ class ExtractFile:
         return digest.hexdigest()
 
 
-# FSST, DuckDB's compression of unique strings (event, ticket and invoice keys), cost a fifth of the
-# time of writing the large tables and made them no faster to read (docs/performance.md).
-WAREHOUSE_DISABLED_COMPRESSION = "fsst"
-
-
 def connect(db_path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     db_path = db_path or settings.paths().warehouse_db
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db_path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit()}'")
-    # As in the dbt profile: keys and other unique strings are stored uncompressed (docs/decisions.md).
-    con.execute(f"SET disabled_compression_methods = '{WAREHOUSE_DISABLED_COMPRESSION}'")
     return con
 
 
