@@ -705,7 +705,7 @@ def _failing_in_duckdb(
     failing = [_failing_sql(c.expectation) for c in checks]
     flags = ", ".join(f"case when {sql} then {n} end" for n, sql in enumerate(failing))
     # The list of failed checks is built only for the rows that fail one: building it for every row
-    # cost more than the checks themselves (docs/performance.md).
+    # was a sixth of a large chunk's check time (docs/performance.md).
     any_failing = " or ".join(f"({sql})" for sql in failing)
     pairs = con.execute(
         f"""
