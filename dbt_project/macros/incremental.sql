@@ -44,11 +44,6 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
-{#- Keys of the rows an upstream incremental model wrote in this build. -#}
-{% macro written_keys(relation, key) -%}
-    select {{ key }} from {{ relation }} where _built_at = {{ this_build_started_at() }}
-{%- endmacro %}
-
 {% macro is_incremental_model(relation) -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
