@@ -348,7 +348,7 @@ def test_a_ticket_event_for_an_unknown_ticket_warns_and_publishes(handbuilt_run,
     assert cli.main(["run"]) == 0
     output = capsys.readouterr().out
 
-    assert "WARN   staging/stg_helpdesk__ticket_events :: relationships_stg_helpdesk__ticket_events_ticket_id" in output
+    assert "WARN   intermediate/int_ticket_facts :: assert_ticket_events_belong_to_known_tickets" in output
     assert "As-of date:       2024-03-11" in output
     # The event cannot be attributed to any ticket, so no published figure moves.
     assert published_rows(paths, "SELECT * FROM cx.cx_tickets_monthly ORDER BY month") == tickets_before

@@ -1,18 +1,18 @@
 {#-
   The current state of each record of a raw entity (extracts.md): versions ordered by the version
   column, then extract date, then row position; the last version wins; a record whose last version
-  is deleted is dropped. In an incremental build, only records with a version landed since the last
-  build, each recomputed from all its versions.
+  is deleted is dropped. In an incremental build, only the records that `incremental_keys` selects
+  (by default those with a version landed since the last build), each from all its versions.
   Most records have one version: only the records with several go through the window, which halves
   the cost at a million accounts (docs/performance.md). The raw relation is read in each branch
   rather than through a shared CTE, which DuckDB would materialise whole. Keys are never null: the
   contract quarantines a row without its key.
 -#}
-{% macro latest_version(relation, key, version_column='updated_at', has_is_deleted=false) -%}
+{% macro latest_version(relation, key, version_column='updated_at', has_is_deleted=false, incremental_keys=none) -%}
     {%- set versions -%}
         {{ relation }}
         {%- if is_incremental() %}
-        where {{ key }} in ({{ changed_keys(relation, key) }})
+        where {{ key }} in ({{ incremental_keys or changed_keys(relation, key) }})
         {%- endif %}
     {%- endset -%}
     with
