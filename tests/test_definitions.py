@@ -174,3 +174,22 @@ def test_the_ui_serves_assets_checks_the_running_schedule_and_sensor(data_dir, d
     sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     assert sensors == {"complete_extract_day": "RUNNING"}
     assert "serving/cx_report" in nodes
+
+
+def test_only_the_newest_dbt_invocation_folders_are_kept(tmp_path):
+    from orchestration.lib.dbt import KEPT_INVOCATION_TARGETS, prune_invocation_targets
+
+    for days_old in range(KEPT_INVOCATION_TARGETS + 3):
+        folder = tmp_path / f"cx_dbt_models-run{days_old}"
+        folder.mkdir()
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder, (time.time() - days_old * 86400,) * 2)
+    (tmp_path / "other_op-run9").mkdir()
+    (tmp_path / "manifest.json").write_text("{}")
+
+    prune_invocation_targets(tmp_path, "cx_dbt_models")
+
+    kept_invocations = [f"cx_dbt_models-run{days_old}" for days_old in range(KEPT_INVOCATION_TARGETS)]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [*kept_invocations, "other_op-run9", "manifest.json"]
+    )

@@ -10,7 +10,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import settings
 from orchestration.lib import build_mode, warehouse
-from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator
+from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator, prune_invocation_targets
 
 
 def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
@@ -97,6 +97,7 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
     )
     build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
     _record_attempt(plan, context.run_id)
+    prune_invocation_targets(DBT_PROJECT.project_dir / DBT_PROJECT.target_path, context.op_execution_context.op.name)
     invocation = dbt.cli(["build", *plan.dbt_args()], context=context, raise_on_error=False)
     failed_checks = []
     for event in invocation.stream():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
@@ -17,6 +19,7 @@ settings.export_dbt_env()
 DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
 DBT_PROJECT.prepare_if_dev()
 LAYERS = ("staging", "intermediate", "marts", "semantic")
+KEPT_INVOCATION_TARGETS = 7
 # The published tables must have been rebuilt in the 24 hours before 07:00 UTC every day.
 DAILY_FRESHNESS = dg.FreshnessPolicy.cron(deadline_cron=settings.FRESH_BY_CRON, lower_bound_delta=timedelta(hours=24))
 
@@ -32,12 +35,27 @@ def _manifest_is_current() -> bool:
     manifest = DBT_PROJECT.manifest_path
     if not manifest.exists():
         return False
-    sources = (
-        path
-        for path in settings.DBT_PROJECT_DIR.rglob("*")
-        if path.is_file() and path.relative_to(settings.DBT_PROJECT_DIR).parts[0] not in ("target", "logs")
+    written_at = manifest.stat().st_mtime
+    for folder, subfolders, files in os.walk(settings.DBT_PROJECT_DIR):
+        if Path(folder) == settings.DBT_PROJECT_DIR:
+            # dbt's own output, not the project: never walked (a run's target/ holds thousands of files).
+            subfolders[:] = [name for name in subfolders if name not in ("target", "logs")]
+        if any(Path(folder, name).stat().st_mtime >= written_at for name in files):
+            return False
+    return True
+
+
+def prune_invocation_targets(target_path: Path, op_name: str) -> None:
+    """Each dbt build of a run writes its own folder under target/, named after the op that runs it
+    (compiled SQL, run results: some 30 MB), which neither dbt nor dagster-dbt removes. Only the
+    newest are kept, enough to look into the last week of nightly runs."""
+    invocations = sorted(
+        (folder for folder in target_path.glob(f"{op_name}-*") if folder.is_dir()),
+        key=lambda folder: folder.stat().st_mtime,
+        reverse=True,
     )
-    return all(path.stat().st_mtime < manifest.stat().st_mtime for path in sources)
+    for folder in invocations[KEPT_INVOCATION_TARGETS:]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def ensure_manifest() -> None:
