@@ -17,7 +17,12 @@
 -- depends_on: {{ source('billing', 'fx_rates') }}
 
 with
-
+{% if is_incremental() %}
+-- Worked out once for the two filters that read it.
+changed_accounts as materialized (
+    {{ changed_mrr_account_ids() }}
+),
+{% endif %}
 months as (
     select month
     from {{ ref('int_reporting_months') }}
@@ -30,6 +35,10 @@ subscription_mrr as (
         currency,
         mrr_native
     from {{ ref('int_subscription_mrr_monthly') }}
+    {%- if is_incremental() %}
+    -- The month before the first restated one is where the first restated month starts from.
+    where {{ restated_rows('select account_id from changed_accounts', 'account_id', months_before=1) }}
+    {%- endif %}
 ),
 
 fx as (
@@ -54,10 +63,6 @@ account_month_end as (
     left join fx as next_month
         on (subscription_mrr.month + interval 1 month)::date = next_month.month
         and subscription_mrr.currency = next_month.currency
-    {%- if is_incremental() %}
-    -- The month before the first restated one is where the first restated month starts from.
-    where {{ restated_rows(changed_mrr_account_ids(), 'subscription_mrr.account_id', '(subscription_mrr.month + interval 1 month)') }}
-    {%- endif %}
     group by subscription_mrr.account_id, subscription_mrr.month
 ),
 
@@ -110,7 +115,7 @@ with_history as (
     left join first_paying
         on paired.account_id = first_paying.account_id
     {%- if is_incremental() %}
-    where {{ restated_rows(changed_mrr_account_ids(), 'paired.account_id', 'paired.month') }}
+    where {{ restated_rows('select account_id from changed_accounts', 'paired.account_id', 'paired.month') }}
     {%- endif %}
 ),
 

@@ -11,7 +11,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(restated_rows(changed_experience_account_ids(), 'account_id', '(month + interval 1 month)')) }}"
+        pre_hook="{{ delete_restated_rows(restated_rows(changed_experience_account_ids(), 'account_id', months_before=1)) }}"
     )
 }}
 -- depends_on: {{ source('billing', 'subscriptions') }}
@@ -21,7 +21,12 @@
 -- depends_on: {{ source('helpdesk', 'ticket_events') }}
 -- depends_on: {{ source('crm', 'survey_responses') }}
 with
-
+{% if is_incremental() %}
+-- Worked out once for the three filters that read it.
+changed_accounts as materialized (
+    {{ changed_experience_account_ids() }}
+),
+{% endif %}
 months as (
     select
         month,
@@ -39,6 +44,10 @@ movements as (
         mrr_end,
         movement
     from {{ ref('int_account_mrr_movements') }}
+    {%- if is_incremental() %}
+    -- The restated months, and the months before them, whose churn flag reads them.
+    where {{ restated_rows('select account_id from changed_accounts', 'account_id', months_before=1) }}
+    {%- endif %}
 ),
 
 tickets as (
@@ -51,7 +60,7 @@ tickets as (
     from {{ ref('int_ticket_facts') }}
     where account_id is not null
     {%- if is_incremental() %}
-        and {{ in_restated_windows('account_id', 'created_at') }}
+        and {{ in_restated_windows('select account_id from changed_accounts', 'account_id', 'created_at') }}
     {%- endif %}
 ),
 
@@ -66,7 +75,7 @@ nps_responses as (
         and scale_min = 0
         and scale_max = 10
     {%- if is_incremental() %}
-        and {{ in_restated_windows('account_id', 'submitted_at') }}
+        and {{ in_restated_windows('select account_id from changed_accounts', 'account_id', 'submitted_at') }}
     {%- endif %}
 ),
 
@@ -81,9 +90,6 @@ paying_account_months as (
     inner join months
         on movements.month = months.month
     where movements.mrr_end > 0
-    {%- if is_incremental() %}
-        and {{ restated_rows(changed_experience_account_ids(), 'movements.account_id', '(movements.month + interval 1 month)') }}
-    {%- endif %}
 ),
 
 -- The windows are joined month by month, then matched to the paying account-months: joining each

@@ -5,7 +5,17 @@
   Sentiment (metrics.md only says "score category"): NPS promoter / passive / detractor ->
   positive / neutral / negative; CSAT top two boxes positive, bottom two boxes negative, else
   neutral; CES (1-7 scale) >= 6 positive, <= 2 negative, else neutral.
+  Incremental by response: a build scores again the responses with a version landed since the last
+  build. A rebuild of all 6 million responses cost a nightly build at a million accounts 5.6 s.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed_keys('response_id', changed_keys(source('crm', 'survey_responses'), 'response_id')) }}"
+    )
+}}
+
 with
 
 responses as (
@@ -21,6 +31,9 @@ responses as (
         submitted_at,
         comment
     from {{ ref('stg_crm__survey_responses') }}
+    {%- if is_incremental() %}
+    where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+    {%- endif %}
 ),
 
 scored as (
@@ -71,7 +84,8 @@ final as (
             when ces_score >= 6 then 'positive'
             when ces_score <= 2 then 'negative'
             when survey_type = 'ces' then 'neutral'
-        end as sentiment
+        end as sentiment,
+        {{ build_marker() }}
     from scored
 )
 
