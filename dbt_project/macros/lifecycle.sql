@@ -15,7 +15,7 @@
     end)
 {%- endmacro %}
 
-{#- NULL without a sign-up date (the CRM requires one: stg_crm__accounts tests created_at not_null). -#}
+{#- NULL without a sign-up date (the CRM requires one: stg_crm__accounts tests that created_at is not null). -#}
 {% macro lifecycle_stage(months_since_signup) -%}
     case
         when {{ months_since_signup }} < 3 then 'onboarding'
