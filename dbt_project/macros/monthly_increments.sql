@@ -33,8 +33,12 @@
   date arithmetic on every row of a monthly table cost a second at a million accounts.
 -#}
 {% macro restated_rows(changed_keys_sql, key_column, month_column='month', months_before=0) -%}
+    {%- set first_month = first_restated_month() -%}
+    {%- if months_before -%}
+        {%- set first_month = '(' ~ first_month ~ ' - interval ' ~ months_before ~ ' month)::date' -%}
+    {%- endif -%}
     ({{ key_column }} in ({{ changed_keys_sql }})
-        or {{ month_column }} >= {% if months_before %}({{ first_restated_month() }} - interval {{ months_before }} month)::date{% else %}{{ first_restated_month() }}{% endif %})
+        or {{ month_column }} >= {{ first_month }})
 {%- endmacro %}
 
 {#- Pre-hook: the rows the increment recomputes are deleted first, inside the model's transaction, and the increment is appended. -#}

@@ -45,7 +45,8 @@ movements as (
         movement
     from {{ ref('int_account_mrr_movements') }}
     {%- if is_incremental() %}
-    -- The restated months, and the months before them, whose churn flag reads them.
+    -- The restated account-months (from the month before the first restated month, whose churn
+    -- flag reads it) and the months after them, which their churn flags read.
     where {{ restated_rows('select account_id from changed_accounts', 'account_id', months_before=1) }}
     {%- endif %}
 ),
