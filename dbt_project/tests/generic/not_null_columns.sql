@@ -1,8 +1,9 @@
 {#-
   Fails on every row with a NULL in any of the columns. One test per model rather than dbt's
-  not_null per column: each test is a dbt node and a Dagster check, whose fixed cost (some 70 ms)
-  over some 300 columns came to a seventh of a nightly build at a million accounts
-  (docs/decisions.md). The stored failing rows show which column is NULL, and in which row.
+  not_null per column: each test is a dbt node and a Dagster check with a fixed cost whatever the
+  table's size, and at a million accounts 295 column tests took 9.8 s of a nightly build's node
+  time against 1.6 s for 38 model tests (docs/decisions.md). The stored failing rows show which
+  column is NULL, and in which row.
 -#}
 {% test not_null_columns(model, columns) %}
 select *
