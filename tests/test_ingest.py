@@ -1,5 +1,6 @@
 """Landing checked extracts in the raw layer: lineage, types, quarantine, re-runs and re-deliveries."""
 
+import itertools
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from orchestration.lib import warehouse
 from orchestration.lib.contracts import ENTITIES_BY_PATH
 from orchestration.lib.ingest import ingest_entity
-from orchestration.lib.validation import ExtractFileError
+from orchestration.lib.validation import ExtractFileError, read_extract_chunks
 
 HANDBUILT = Path(__file__).parent / "fixtures" / "handbuilt" / "extracts"
 ACCOUNTS = ENTITIES_BY_PATH["crm/accounts"]
@@ -43,6 +44,37 @@ def test_rows_land_typed_in_utc_with_lineage(con, data_dir):
                        "crm/accounts/2024-03-01.csv", date(2024, 3, 1), 2)
     assert rows[3][1] == 'Delta "Deli" Co'
     assert rows[4][:1] == ("C",) and rows[4][4:] == ("crm/accounts/2024-03-10.csv", date(2024, 3, 10), 1)
+
+
+def test_a_file_read_in_several_chunks_lands_every_row_once_in_file_order(con, data_dir, monkeypatch):
+    monkeypatch.setattr("orchestration.lib.validation.CHUNK_ROWS", 2)
+
+    report = _ingest(con, data_dir, INVOICES)
+
+    assert (report.rows_read, report.rows_landed) == (11, 11)
+    landed = con.execute(
+        "SELECT _source_file, _row_number FROM raw_billing.invoices ORDER BY _source_file, _row_number"
+    ).fetchall()
+    assert landed == [("billing/invoices/2024-03-01.csv", n) for n in range(1, 10)] + [
+        ("billing/invoices/2024-03-10.csv", n) for n in range(1, 3)
+    ]
+
+
+def test_an_error_while_reading_ahead_fails_the_ingest_and_lands_nothing(con, data_dir, monkeypatch):
+    from orchestration.lib import ingest
+
+    def first_chunk_then_a_broken_file(path, entity):
+        yield from itertools.islice(read_extract_chunks(path, entity), 1)
+        raise ExtractFileError(f"{path}: truncated after the first chunk")
+
+    monkeypatch.setattr("orchestration.lib.validation.CHUNK_ROWS", 2)
+    monkeypatch.setattr(ingest, "read_extract_chunks", first_chunk_then_a_broken_file)
+
+    with pytest.raises(ExtractFileError, match=r"invoices/2024-03-01\.csv: truncated after the first chunk"):
+        _ingest(con, data_dir, INVOICES)
+
+    assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM ingest.extract_files").fetchone()[0] == 0
 
 
 def test_a_rerun_lands_nothing_twice(con, data_dir):
