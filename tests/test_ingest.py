@@ -60,7 +60,7 @@ def test_a_file_read_in_several_chunks_lands_every_row_once_in_file_order(con, d
     ]
 
 
-def test_an_error_while_reading_ahead_fails_the_ingest_and_lands_nothing(con, data_dir, monkeypatch):
+def test_a_file_that_breaks_after_its_first_chunk_fails_the_ingest_and_lands_nothing(con, data_dir, monkeypatch):
     from orchestration.lib import ingest
 
     def first_chunk_then_a_broken_file(path, entity):

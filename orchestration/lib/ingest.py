@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from orchestration.lib import warehouse
 from orchestration.lib.contracts import Entity
@@ -113,7 +110,7 @@ def _land_file(
     signature, sha256 = extract.stat_signature, extract.sha256
     warehouse.clear_delivery(con, extract, entity)
     rows_read = rows_accepted = 0
-    for chunk in _read_ahead(read_extract_chunks(extract.path, entity)):
+    for chunk in read_extract_chunks(extract.path, entity):
         rejected = check_chunk(con, chunk, entity, str(extract.path))
         rows_accepted += warehouse.land_chunk(con, entity, extract, chunk, rejected)
         rows_read += chunk.num_rows
@@ -125,46 +122,3 @@ def _land_file(
             log(f"{extract.relative_path}: {rows_read:,} rows checked and landed so far")
     warehouse.record_delivery(con, entity, extract, signature, sha256, rows_read, rows_accepted)
     return FileCounts(extract.relative_path, rows_read, rows_accepted, rows_read - rows_accepted)
-
-
-_END_OF_FILE = object()
-
-
-def _read_ahead(chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """The chunks, the next one read and converted in a thread while DuckDB checks and lands this one.
-
-    Reading (Arrow) and landing (DuckDB) both run outside the GIL, and each alone left a core idle;
-    overlapping them is what this buys (docs/performance.md). At most one chunk waits, so memory
-    grows by one chunk. An error of the reader is raised here, in the thread that consumes the chunks.
-    """
-    handoff: queue.Queue = queue.Queue(maxsize=1)
-    consumer_gone = threading.Event()
-
-    def hand_over(item: object) -> bool:
-        while not consumer_gone.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def read() -> None:
-        try:
-            for chunk in chunks:
-                if not hand_over(chunk):
-                    return
-            hand_over(_END_OF_FILE)
-        except BaseException as error:  # raised again where the chunks are consumed
-            hand_over(error)
-
-    reader = threading.Thread(target=read, name="extract-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := handoff.get()) is not _END_OF_FILE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        consumer_gone.set()
-        reader.join()
