@@ -46,7 +46,7 @@ def test_rows_land_typed_in_utc_with_lineage(con, data_dir):
     assert rows[4][:1] == ("C",) and rows[4][4:] == ("crm/accounts/2024-03-10.csv", date(2024, 3, 10), 1)
 
 
-def test_a_file_read_in_several_chunks_lands_every_row_once_in_file_order(con, data_dir, monkeypatch):
+def test_a_file_read_in_several_chunks_lands_every_row_once_numbered_in_file_order(con, data_dir, monkeypatch):
     monkeypatch.setattr("orchestration.lib.validation.CHUNK_ROWS", 2)
 
     report = _ingest(con, data_dir, INVOICES)
@@ -61,14 +61,12 @@ def test_a_file_read_in_several_chunks_lands_every_row_once_in_file_order(con, d
 
 
 def test_a_file_that_breaks_after_its_first_chunk_fails_the_ingest_and_lands_nothing(con, data_dir, monkeypatch):
-    from orchestration.lib import ingest
-
     def first_chunk_then_a_broken_file(path, entity):
         yield from itertools.islice(read_extract_chunks(path, entity), 1)
         raise ExtractFileError(f"{path}: truncated after the first chunk")
 
     monkeypatch.setattr("orchestration.lib.validation.CHUNK_ROWS", 2)
-    monkeypatch.setattr(ingest, "read_extract_chunks", first_chunk_then_a_broken_file)
+    monkeypatch.setattr("orchestration.lib.ingest.read_extract_chunks", first_chunk_then_a_broken_file)
 
     with pytest.raises(ExtractFileError, match=r"invoices/2024-03-01\.csv: truncated after the first chunk"):
         _ingest(con, data_dir, INVOICES)
