@@ -75,11 +75,25 @@ def test_an_incremental_build_passes_the_last_builds_watermark_and_as_of_date(wa
     first = _build(warehouse, "night-0")
     _land(warehouse, date(2026, 4, 1))
     plan = build_mode.plan_build(warehouse, SETTINGS, FINGERPRINT)
-    dbt_vars = json.loads(plan.dbt_args()[1])
-    assert dbt_vars["loaded_since"] == first.loaded_until.isoformat(sep=" ")
-    assert dbt_vars["previous_as_of_date"] == "2026-03-31"
-    assert dbt_vars["as_of_date"] == "2026-04-01"
-    assert plan.dbt_args()[2:] == ["--exclude", "test_type:unit tag:history_wide"]
+    assert plan.dbt_env() == {
+        "CX_BUILD_AS_OF_DATE": "2026-04-01",
+        "CX_BUILD_LOADED_SINCE": first.loaded_until.isoformat(sep=" "),
+        "CX_BUILD_PREVIOUS_AS_OF_DATE": "2026-03-31",
+    }
+    # The vars are the settings alone, the same every night: dbt then re-parses only what changed.
+    assert plan.dbt_args() == ["--vars", json.dumps(SETTINGS), "--exclude", "test_type:unit tag:history_wide"]
+
+
+def test_a_full_refresh_passes_no_watermark(warehouse):
+    _land(warehouse, date(2026, 3, 31))
+    plan = build_mode.plan_build(warehouse, {}, FINGERPRINT)
+    assert plan.mode == build_mode.FULL_REFRESH
+    assert plan.dbt_env() == {
+        "CX_BUILD_AS_OF_DATE": "2026-03-31",
+        "CX_BUILD_LOADED_SINCE": None,
+        "CX_BUILD_PREVIOUS_AS_OF_DATE": None,
+    }
+    assert plan.dbt_args() == ["--full-refresh", "--exclude", "test_type:unit"]
 
 
 def test_a_build_after_one_that_did_not_finish_is_a_full_refresh(warehouse):

@@ -1,7 +1,7 @@
 {#-
   Incremental models rebuild only the keys whose raw rows landed since the last successful build
   (docs/decisions.md, Incremental builds). The orchestrator passes that build's newest landing time
-  as the var `loaded_since`, or runs a full refresh when an incremental step could not be sure.
+  as `loaded_since` (macro build_value), or runs a full refresh when an incremental step could not be sure.
 -#}
 
 {#-
@@ -9,7 +9,7 @@
   that only compile (docs generate, compile) render without the var: their SQL is not run.
 -#}
 {% macro changed_since() -%}
-    {%- set loaded_since = var('loaded_since', none) -%}
+    {%- set loaded_since = build_value('loaded_since') -%}
     {%- if loaded_since is none and is_incremental() and flags.WHICH in ('run', 'build') -%}
         {{ exceptions.raise_compiler_error("var 'loaded_since' is required for an incremental build of " ~ this ~ ": run through `cx-pipeline run`, or pass --full-refresh") }}
     {%- endif -%}
@@ -63,7 +63,7 @@
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if execute and var('loaded_since', none) is not none and is_incremental_model(relation) -%}
+    {%- if execute and build_value('loaded_since') is not none and is_incremental_model(relation) -%}
         {%- set where = '_built_at = ' ~ this_build_started_at() ~ (' and (' ~ where ~ ')' if where else '') -%}
     {%- endif -%}
     {%- if where -%}

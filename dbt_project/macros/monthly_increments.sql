@@ -12,7 +12,7 @@
   exist), or an earlier month with an exchange rate landed since (a late rate).
 -#}
 {% macro first_restated_month() -%}
-    {%- set previous = var('previous_as_of_date', none) -%}
+    {%- set previous = build_value('previous_as_of_date') -%}
     {%- if previous is none and is_incremental() and flags.WHICH in ('run', 'build') -%}
         {{ exceptions.raise_compiler_error("var 'previous_as_of_date' is required for an incremental build of " ~ this ~ ": run through `cx-pipeline run`, or pass --full-refresh") }}
     {%- endif -%}

@@ -14,6 +14,6 @@ select
 from {{ source('helpdesk', 'ticket_events') }} as events
 anti join {{ ref('stg_helpdesk__tickets') }} as tickets
     on events.ticket_id = tickets.ticket_id
-{%- if var('loaded_since', none) is not none %}
+{%- if build_value('loaded_since') is not none %}
 where events._loaded_at > {{ changed_since() }}
 {%- endif %}

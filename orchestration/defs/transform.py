@@ -2,6 +2,7 @@
 
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import settings
 from orchestration.lib import build_mode, warehouse
-from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator, prune_invocation_targets
+from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator, keep_parse_state, prune_invocation_targets
 
 
 def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
@@ -23,6 +24,15 @@ def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
         return build_mode.plan_build(con, dbt_vars, fingerprint)
     finally:
         con.close()
+
+
+def _export_build_values(plan: build_mode.BuildPlan) -> None:
+    """The build's as-of date and watermark, for the dbt macro build_value."""
+    for name, value in plan.dbt_env().items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _record_attempt(plan: build_mode.BuildPlan, run_id: str) -> None:
@@ -98,6 +108,7 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
     build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
     _record_attempt(plan, context.run_id)
     prune_invocation_targets(DBT_PROJECT.project_dir / DBT_PROJECT.target_path, context.op_execution_context.op.name)
+    _export_build_values(plan)
     invocation = dbt.cli(["build", *plan.dbt_args()], context=context, raise_on_error=False)
     failed_checks = []
     for event in invocation.stream():
@@ -107,6 +118,7 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
             yield event.with_metadata({**event.metadata, **build_metadata})
         else:
             yield event
+    keep_parse_state(invocation.target_path)
     run_results = invocation.get_artifact("run_results.json")
     failing_rows = _stored_failing_rows(run_results)
     for check in failed_checks:

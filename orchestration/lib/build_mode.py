@@ -1,7 +1,7 @@
 """Full refresh or incremental: decided before dbt runs, from the record of the last successful build.
 
 Incremental dbt models rebuild the keys whose raw rows landed after the last successful build's
-newest landing time (the var `loaded_since`). That is exact only while every raw row a build saw is
+newest landing time (`loaded_since`). That is exact only while every raw row a build saw is
 still there and its newest versions are newer files; when it cannot be sure, the build is a full
 refresh (docs/decisions.md, Incremental builds).
 """
@@ -44,21 +44,21 @@ class BuildPlan:
     def dbt_args(self) -> list[str]:
         """Arguments of `dbt build`: unit tests check the SQL, not the data, so they run in the test
         suite, not every night; history-wide tests run on full refreshes only."""
-        dbt_vars = {**self.settings, "as_of_date": self.as_of_date.isoformat()}
+        args = ["--vars", json.dumps(self.settings)] if self.settings else []
         if self.mode == FULL_REFRESH:
-            return ["--vars", json.dumps(dbt_vars), "--full-refresh", "--exclude", "test_type:unit"]
-        return [
-            "--vars",
-            json.dumps(
-                {
-                    **dbt_vars,
-                    "loaded_since": self.loaded_since.isoformat(sep=" "),
-                    "previous_as_of_date": self.previous_as_of_date.isoformat(),
-                }
-            ),
-            "--exclude",
-            f"test_type:unit tag:{HISTORY_WIDE_TAG}",
-        ]
+            return [*args, "--full-refresh", "--exclude", "test_type:unit"]
+        return [*args, "--exclude", f"test_type:unit tag:{HISTORY_WIDE_TAG}"]
+
+    def dbt_env(self) -> dict[str, str | None]:
+        """The values that change every build, as the environment variables the dbt macro
+        build_value reads (None: unset). As --vars they made dbt re-parse the whole project in
+        every build."""
+        incremental = self.mode == INCREMENTAL
+        return {
+            "CX_BUILD_AS_OF_DATE": self.as_of_date.isoformat(),
+            "CX_BUILD_LOADED_SINCE": self.loaded_since.isoformat(sep=" ") if incremental else None,
+            "CX_BUILD_PREVIOUS_AS_OF_DATE": self.previous_as_of_date.isoformat() if incremental else None,
+        }
 
 
 def project_sql_fingerprint(manifest: dict, project_file: Path) -> str:

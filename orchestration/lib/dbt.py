@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from packaging import version
 
 from orchestration import settings
 
@@ -20,15 +23,31 @@ DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=sett
 DBT_PROJECT.prepare_if_dev()
 LAYERS = ("staging", "intermediate", "marts", "semantic")
 KEPT_INVOCATION_TARGETS = 7
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The published tables must have been rebuilt in the 24 hours before 07:00 UTC every day.
 DAILY_FRESHNESS = dg.FreshnessPolicy.cron(deadline_cron=settings.FRESH_BY_CRON, lower_bound_delta=timedelta(hours=24))
 
 
 
 
+class CxDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource without two costs it pays before every dbt command, some 5 s a
+    build (docs/performance.md): it ran `dbt --version` to learn the version of the dbt beside this
+    interpreter, which is the dbt-core installed with it; and it opened a dbt adapter in this
+    process, which only serves `fetch_row_counts` and `fetch_column_metadata`, not called here (dbt
+    runs in its own process either way). Both hooks are private: dagster-dbt is pinned."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
     # The dbt installed beside this interpreter, whether or not its bin/ folder is on PATH.
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+    return CxDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt"))
 
 
 def _manifest_is_current() -> bool:
@@ -56,6 +75,20 @@ def prune_invocation_targets(target_path: Path, op_name: str) -> None:
     )
     for folder in invocations[KEPT_INVOCATION_TARGETS:]:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def keep_parse_state(invocation_target: Path) -> None:
+    """Makes a build's parse state (partial_parse.msgpack) the one the next dbt command starts from.
+    dagster-dbt copies target/'s into each build's own folder and never back, so every build
+    compared itself with the last `dbt parse`, run with other vars or another profile, and parsed
+    the whole project again (about 6 s)."""
+    state = invocation_target / PARTIAL_PARSE_FILE
+    if not state.exists():
+        return
+    kept = DBT_PROJECT.project_dir / DBT_PROJECT.target_path / PARTIAL_PARSE_FILE
+    staged = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+    shutil.copyfile(state, staged)
+    os.replace(staged, kept)
 
 
 def ensure_manifest() -> None:
