@@ -46,7 +46,7 @@ def test_dbt_tests_and_the_quarantine_threshold_are_asset_checks(defs):
     checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
     assert ("crm/accounts", "quarantine_within_threshold") in checks
     assert ("marts/cx_churn_monthly", "assert_mrr_bridge_chains_months") in checks
-    assert any(asset == "marts/cx_mrr_monthly" and name.startswith("expression_is_true") for asset, name in checks)
+    assert any(asset == "marts/cx_mrr_monthly" and name.startswith("rules_hold_cx_mrr_monthly") for asset, name in checks)
 
 
 def test_published_tables_carry_descriptions_column_schemas_and_a_daily_freshness_policy(defs):
