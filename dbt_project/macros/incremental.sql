@@ -1,7 +1,8 @@
 {#-
   Incremental models rebuild only the keys whose raw rows landed since the last successful build
   (docs/decisions.md, Incremental builds). The orchestrator passes that build's newest landing time
-  as `loaded_since` (macro build_value), or runs a full refresh when an incremental step could not be sure.
+  as `loaded_since` (macro build_value), or runs a full refresh when an incremental step could not
+  be sure.
 -#}
 
 {#-
