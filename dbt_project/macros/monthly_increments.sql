@@ -2,8 +2,8 @@
   The monthly models that grow with accounts x months (int_subscription_mrr_monthly,
   int_account_mrr_movements, int_account_mrr_monthly, int_account_cx_experience) are incremental
   by rows: a build deletes and recomputes every month of the subscriptions or accounts
-  whose records changed, and every month from the first restated month for all of them
-  (docs/decisions.md, Incremental builds).
+  whose records changed (int_account_cx_experience: every month a change can reach), and every
+  month from the first restated month for all of them (docs/decisions.md, Incremental builds).
 -#}
 
 {#-
@@ -41,10 +41,13 @@
         or {{ month_column }} >= {{ first_month }})
 {%- endmacro %}
 
-{#- Pre-hook: the rows the increment recomputes are deleted first, inside the model's transaction, and the increment is appended. -#}
+{#-
+  Pre-hook: the rows the increment recomputes are deleted first, inside the model's transaction,
+  and the increment is appended. The predicate may name the table as `restated`.
+-#}
 {% macro delete_restated_rows(restated_rows_sql) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ restated_rows_sql }}
+        delete from {{ this }} as restated where {{ restated_rows_sql }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -66,28 +69,80 @@
 {%- endmacro %}
 
 {#-
-  Accounts whose customer experience may have changed (int_account_cx_experience): those whose MRR
-  may have changed, and the account of every version of a changed ticket or survey response, so
-  that an account a ticket or response moved away from is recomputed too.
+  Accounts whose customer experience may have changed (int_account_cx_experience), each with the
+  first month whose row may have changed:
+  - every month (-infinity) of an account whose MRR may have changed: a version of a subscription
+    can move all its months, and each month's churn flag reads the next month's movement;
+  - the month of each version of a changed ticket or survey response: it counts in the 90-day
+    windows of its own month and later months only. Every version counts, so the account and the
+    month a ticket or response moved away from are recomputed too.
 -#}
-{% macro changed_experience_account_ids() -%}
-    {{ changed_mrr_account_ids() }}
-    union
-    select account_id
-    from {{ source('helpdesk', 'tickets') }}
-    where ticket_id in ({{ changed_ticket_ids() }})
-    union
-    select account_id
-    from {{ source('crm', 'survey_responses') }}
-    where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+{% macro changed_experience_account_months() -%}
+    select
+        account_id,
+        min(from_month) as from_month
+    from (
+        select
+            account_id,
+            '-infinity'::date as from_month
+        from ({{ changed_mrr_account_ids() }}) as mrr_accounts
+
+        union all
+
+        select
+            account_id,
+            date_trunc('month', created_at)::date
+        from {{ source('helpdesk', 'tickets') }}
+        where ticket_id in ({{ changed_ticket_ids() }})
+
+        union all
+
+        select
+            account_id,
+            date_trunc('month', submitted_at)::date
+        from {{ source('crm', 'survey_responses') }}
+        where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+    ) as changes
+    where account_id is not null
+    group by account_id
 {%- endmacro %}
 
 {#-
-  The tickets or responses an incremental build of int_account_cx_experience reads: those of the
-  changed accounts, and any in the 90-day window of a restated month. The earliest is the window
-  of the month before the first restated month, which ends when the first restated month begins.
+  The rows of int_account_cx_experience an incremental build recomputes: those of each changed
+  account from its first changed month, and those of every account from the first restated month,
+  or from the month before it once the first restated month is complete (the month before's churn
+  flag reads it, and is NULL while it runs). Restating that month before every night, as the MRR
+  models do, wrote half a million more rows each night at a million accounts (docs/performance.md).
 -#}
-{% macro in_restated_windows(changed_account_ids_sql, account_column, time_column) -%}
-    ({{ account_column }} in ({{ changed_account_ids_sql }})
-        or {{ time_column }} >= {{ first_restated_month() }} - interval 90 day)
+{% macro experience_restated_rows(changed_account_months_sql, relation_alias) -%}
+    {%- set first_month = first_restated_month() -%}
+    ({{ relation_alias }}.month >= (
+            {{ first_month }}
+            - case when {{ first_month }} < date_trunc('month', {{ as_of_date() }} + 1) then interval 1 month else interval 0 month end
+        )::date
+        or {{ relation_alias }}.month >= {{ first_changed_month(changed_account_months_sql, relation_alias) }})
+{%- endmacro %}
+
+{#-
+  The first changed month of the row's account, NULL for an unchanged account. A scalar subquery
+  (one row per account), which DuckDB runs as one join on the account: an EXISTS that compared the
+  months inside the subquery took eight times as long over 21 million rows.
+-#}
+{% macro first_changed_month(changed_account_months_sql, relation_alias) -%}
+    (
+        select changed.from_month
+        from ({{ changed_account_months_sql }}) as changed
+        where changed.account_id = {{ relation_alias }}.account_id
+    )
+{%- endmacro %}
+
+{#-
+  The tickets or responses an incremental build of int_account_cx_experience reads: those that can
+  count in the window of a restated row, which opens 90 days before its month ends. For a changed
+  account that is from 90 days before its first changed month; for every account, from 90 days
+  before the first restated month, the end of the window of the month before it.
+-#}
+{% macro in_restated_windows(changed_account_months_sql, relation_alias, time_column) -%}
+    ({{ relation_alias }}.{{ time_column }} >= {{ first_restated_month() }} - interval 90 day
+        or {{ relation_alias }}.{{ time_column }} >= {{ first_changed_month(changed_account_months_sql, relation_alias) }} - interval 90 day)
 {%- endmacro %}

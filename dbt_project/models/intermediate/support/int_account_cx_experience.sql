@@ -3,15 +3,15 @@
   customer experience of the 90 days before m's measurement instant (first replies, first-contact
   resolution, last NPS answer) and whether the account churned in m+1 (NULL while m+1 is not a
   complete month). The input of cx_roi_drivers.
-  An incremental build recomputes every month of the accounts whose MRR, tickets or NPS answers may
-  have changed, and every account from the month before the first restated month (whose churn flag
-  reads the restated month).
+  An incremental build recomputes the accounts whose MRR, tickets or NPS answers may have changed
+  from the first month a change can reach, and every account from the first restated month
+  (macro experience_restated_rows).
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(restated_rows(changed_experience_account_ids(), 'account_id', months_before=1)) }}"
+        pre_hook="{{ delete_restated_rows(experience_restated_rows(changed_experience_account_months(), 'restated')) }}"
     )
 }}
 -- depends_on: {{ source('billing', 'subscriptions') }}
@@ -23,8 +23,8 @@
 with
 {% if is_incremental() %}
 -- Worked out once for the three filters that read it.
-changed_accounts as materialized (
-    {{ changed_experience_account_ids() }}
+changed_account_months as materialized (
+    {{ changed_experience_account_months() }}
 ),
 {% endif %}
 months as (
@@ -43,11 +43,10 @@ movements as (
         month,
         mrr_end,
         movement
-    from {{ ref('int_account_mrr_movements') }}
+    from {{ ref('int_account_mrr_movements') }} as account_months
     {%- if is_incremental() %}
-    -- The restated account-months (from the month before the first restated month, whose churn
-    -- flag reads it) and the months after them, which their churn flags read.
-    where {{ restated_rows('select account_id from changed_accounts', 'account_id', months_before=1) }}
+    -- The restated account-months; the month after each, which its churn flag reads, is restated too.
+    where {{ experience_restated_rows('select * from changed_account_months', 'account_months') }}
     {%- endif %}
 ),
 
@@ -58,10 +57,10 @@ tickets as (
         created_at,
         is_first_contact_resolved,
         first_response_minutes
-    from {{ ref('int_ticket_facts') }}
+    from {{ ref('int_ticket_facts') }} as ticket_facts
     where account_id is not null
     {%- if is_incremental() %}
-        and {{ in_restated_windows('select account_id from changed_accounts', 'account_id', 'created_at') }}
+        and {{ in_restated_windows('select * from changed_account_months', 'ticket_facts', 'created_at') }}
     {%- endif %}
 ),
 
@@ -71,12 +70,12 @@ nps_responses as (
         account_id,
         score,
         submitted_at
-    from {{ ref('stg_crm__survey_responses') }}
+    from {{ ref('stg_crm__survey_responses') }} as responses
     where survey_type = 'nps'
         and scale_min = 0
         and scale_max = 10
     {%- if is_incremental() %}
-        and {{ in_restated_windows('select account_id from changed_accounts', 'account_id', 'submitted_at') }}
+        and {{ in_restated_windows('select * from changed_account_months', 'responses', 'submitted_at') }}
     {%- endif %}
 ),
 
