@@ -124,11 +124,10 @@ activity as (
     where is_paying
 ),
 
-base as (
+activity_totals as (
     select
         activity.account_id,
         activity.month,
-        any_value(accounts.segment) as segment,
         coalesce(sum(activity.revenue) filter (where activity.is_paid_revenue), 0) as revenue_paid,
         coalesce(sum(activity.revenue) filter (where activity.is_credit_note), 0) as credit_notes_amount,
         count(*) filter (where activity.is_order) as orders,
@@ -140,9 +139,20 @@ base as (
     -- Months outside the reporting months are not reported.
     inner join months
         on activity.month = months.month
-    left join accounts
-        on activity.account_id = accounts.account_id
     group by activity.account_id, activity.month
+),
+
+-- The segment joined to the account-months rather than to every activity row before grouping: a
+-- fifth of the model's time at a million accounts.
+base as (
+    select
+        activity_totals.account_id,
+        activity_totals.month,
+        accounts.segment,
+        activity_totals.* exclude (account_id, month)
+    from activity_totals
+    left join accounts
+        on activity_totals.account_id = accounts.account_id
 ),
 
 -- Denominators: every ticket counted in the month (with or without an account) and every paying
