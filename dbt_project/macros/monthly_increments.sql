@@ -140,7 +140,7 @@
   The tickets or responses an incremental build of int_account_cx_experience reads: those that can
   count in the window of a restated row, which opens 90 days before its month ends. For a changed
   account that is from 90 days before its first changed month; for every account, from 90 days
-  before the first restated month, the end of the window of the month before it.
+  before the first restated month, where the window of the month before it opens.
 -#}
 {% macro in_restated_windows(changed_account_months_sql, relation_alias, time_column) -%}
     ({{ relation_alias }}.{{ time_column }} >= {{ first_restated_month() }} - interval 90 day
