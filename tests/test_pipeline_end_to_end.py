@@ -8,9 +8,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dagster import AssetKey, DagsterInstance, FloatMetadataValue
+from dagster import AssetKey, DagsterEventType, DagsterInstance, FloatMetadataValue
 
 from orchestration import cli
+from orchestration.lib.event_log import CachedEngineSqliteEventLogStorage
 from published import fingerprint, published_rows
 
 MRR_COLUMNS = (
@@ -227,6 +228,18 @@ def test_handbuilt_extracts_publish_hand_computed_mrr_and_churn(handbuilt_run):
     assert "cx.cx_mrr_monthly (3 rows)" in output and "cx.cx_clv_monthly (12 rows)" in output
     parquet = duckdb.sql(f"SELECT sum(mrr_end) FROM '{paths.parquet_dir / 'cx_mrr_monthly.parquet'}'").fetchone()[0]
     assert parquet == pytest.approx(275 + 400 + 485)
+
+
+def test_run_history_is_kept_where_dagsters_default_storage_keeps_it(handbuilt_run):
+    paths, _ = handbuilt_run
+    with DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, CachedEngineSqliteEventLogStorage)
+        [run] = instance.get_runs()
+        planned = instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+    assert AssetKey(["serving", "cx_metrics"]) in {record.event_log_entry.dagster_event.asset_key for record in planned}
+    assert (paths.dagster_home / "history" / "runs" / f"{run.run_id}.db").exists()
 
 
 def test_the_publication_carries_the_headline_metrics_as_numbers_the_ui_plots(handbuilt_run):
