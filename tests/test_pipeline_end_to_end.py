@@ -344,7 +344,7 @@ def test_failed_quality_gate_names_the_problem_and_publishes_nothing(handbuilt_r
 
     # The failed check names the test and shows the rows it stored (also in its Dagster metadata).
     assert (
-        "FAILED intermediate/int_fx_rates_monthly :: not_null_int_fx_rates_monthly\n"
+        "FAILED intermediate/int_fx_rates_monthly :: rules_hold_int_fx_rates_monthly\n"
         "         {'month': '2024-03-01', 'currency': 'GBP', 'rate': nan"
     ) in output
     assert fingerprint(paths) == published_before
