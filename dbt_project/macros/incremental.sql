@@ -73,3 +73,14 @@
         {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  The rows of cx_feedback an incremental build restates: a response with a version landed (deleted
+  or moved to another account too), and every response of an account or ticket with a version
+  landed, whose name, segment or category it shows.
+-#}
+{% macro feedback_restated_rows(relation_alias) -%}
+    ({{ relation_alias }}.response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+        or {{ relation_alias }}.account_id in ({{ changed_keys(source('crm', 'accounts'), 'account_id') }})
+        or {{ relation_alias }}.ticket_id in ({{ changed_keys(source('helpdesk', 'tickets'), 'ticket_id') }}))
+{%- endmacro %}

@@ -25,6 +25,7 @@ import duckdb
 from orchestration.settings import SERVING_SCHEMA, SERVING_STORAGE_VERSION, Paths
 
 MARTS_SCHEMA = "marts"
+BUILD_MARKER_COLUMN = "_built_at"
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ def _write_serving_files(warehouse_db: Path, publication_dir: Path, tables: tupl
         con.execute(f"CREATE SCHEMA serving.{SERVING_SCHEMA}")
         row_counts = {}
         for table in tables:
-            con.execute(f"CREATE TABLE serving.{SERVING_SCHEMA}.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
+            con.execute(
+                f"CREATE TABLE serving.{SERVING_SCHEMA}.{table} AS "
+                f"SELECT {_published_columns(con, table)} FROM warehouse.{MARTS_SCHEMA}.{table}"
+            )
             parquet_file = publication_dir / "parquet" / f"{table}.parquet"
             con.execute(f"COPY serving.{SERVING_SCHEMA}.{table} TO {_sql_literal(parquet_file)} (FORMAT parquet)")
             row_counts[table] = con.execute(f"SELECT count(*) FROM serving.{SERVING_SCHEMA}.{table}").fetchone()[0]
@@ -99,6 +103,17 @@ def _write_serving_files(warehouse_db: Path, publication_dir: Path, tables: tupl
         return row_counts
     finally:
         con.close()
+def _published_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Every column but the build marker that an incremental mart's rows carry for its data tests
+    (dbt macro build_marker), which is no metric."""
+    has_marker = con.execute(
+        f"SELECT count(*) FROM duckdb_columns() WHERE database_name = 'warehouse' AND schema_name = '{MARTS_SCHEMA}' "
+        f"AND table_name = ? AND column_name = '{BUILD_MARKER_COLUMN}'",
+        [table],
+    ).fetchone()[0]
+    return f"* EXCLUDE ({BUILD_MARKER_COLUMN})" if has_marker else "*"
+
+
 def _copy_comments(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
     """The dbt descriptions (comments on the marts, persist_docs) follow the tables to BI tools."""
     comments = con.execute(

@@ -3,11 +3,27 @@
   one character other than whitespace (ASCII whitespace or a Unicode space separator), published
   verbatim. Account attributes are the account's latest version; an account missing from the CRM
   has segment `unknown` and no name. No e-mail or phone is ever published.
+  Incremental by response: a build restates the responses whose own version, account or ticket
+  landed since the last build (macro feedback_restated_rows). Rebuilt whole, the mart cost a nightly
+  build at a million accounts 5.5 s for the 9 thousand of its 2 million rows that one day moves.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows(feedback_restated_rows('restated')) }}"
+    )
+}}
+-- depends_on: {{ source('crm', 'survey_responses') }}
+-- depends_on: {{ source('crm', 'accounts') }}
+-- depends_on: {{ source('helpdesk', 'tickets') }}
 with
 
 responses as (
-    select * from {{ ref('int_survey_responses_scored') }}
+    select * from {{ ref('int_survey_responses_scored') }} as responses
+    {%- if is_incremental() %}
+    where {{ feedback_restated_rows('responses') }}
+    {%- endif %}
 ),
 
 accounts as (
@@ -52,7 +68,8 @@ final as (
         commented.ticket_id,
         tickets.category as ticket_category,
         commented.channel,
-        commented.comment
+        commented.comment,
+        {{ build_marker() }}
     from commented
     left join accounts
         on commented.account_id = accounts.account_id
@@ -61,4 +78,3 @@ final as (
 )
 
 select * from final
-order by submitted_at, response_id
