@@ -51,60 +51,32 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Subscriptions whose month-end MRR may have changed: a version of it landed, or a version of one of its invoices. -#}
+{#- Subscriptions whose month-end MRR may have changed (int_changed_subscriptions). -#}
 {% macro changed_subscription_ids() -%}
-    {{ changed_keys(source('billing', 'subscriptions'), 'subscription_id') }}
-    union
-    select subscription_id
-    from {{ source('billing', 'invoices') }}
-    where invoice_id in ({{ changed_keys(source('billing', 'invoices'), 'invoice_id') }})
-        and subscription_id is not null
+    select subscription_id from {{ changed_keys_model('int_changed_subscriptions') }}
 {%- endmacro %}
 
 {#- Accounts whose MRR may have changed: every account a changed subscription ever belonged to. -#}
 {% macro changed_mrr_account_ids() -%}
-    select account_id
-    from {{ source('billing', 'subscriptions') }}
-    where subscription_id in ({{ changed_subscription_ids() }})
+    select account_id from {{ changed_keys_model('int_changed_accounts') }} where has_mrr_change
+{%- endmacro %}
+
+{#- Accounts whose customer experience may have changed, each with the first month it may have changed in. -#}
+{% macro changed_experience_account_months() -%}
+    select account_id, experience_from_month as from_month from {{ changed_keys_model('int_changed_accounts') }}
 {%- endmacro %}
 
 {#-
-  Accounts whose customer experience may have changed (int_account_cx_experience), each with the
-  first month whose row may have changed:
-  - every month (-infinity) of an account whose MRR may have changed: a version of a subscription
-    can move all its months, and each month's churn flag reads the next month's movement;
-  - the month of each version of a changed ticket or survey response: it counts in the 90-day
-    windows of its own month and later months only. Every version counts, so the account and the
-    month a ticket or response moved away from are recomputed too.
+  A model of the keys changed since the last build (models/intermediate/increments), which every
+  build rebuilds first. An incremental build of a model that reads it without selecting it would
+  restate the keys of an earlier build: it stops instead.
 -#}
-{% macro changed_experience_account_months() -%}
-    select
-        account_id,
-        min(from_month) as from_month
-    from (
-        select
-            account_id,
-            '-infinity'::date as from_month
-        from ({{ changed_mrr_account_ids() }}) as mrr_accounts
-
-        union all
-
-        select
-            account_id,
-            date_trunc('month', created_at)::date
-        from {{ source('helpdesk', 'tickets') }}
-        where ticket_id in ({{ changed_ticket_ids() }})
-
-        union all
-
-        select
-            account_id,
-            date_trunc('month', submitted_at)::date
-        from {{ source('crm', 'survey_responses') }}
-        where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
-    ) as changes
-    where account_id is not null
-    group by account_id
+{% macro changed_keys_model(name) -%}
+    {%- if execute and is_incremental() and flags.WHICH in ('run', 'build')
+        and ('model.' ~ project_name ~ '.' ~ name) not in selected_resources -%}
+        {{ exceptions.raise_compiler_error("an incremental build of " ~ this ~ " reads the keys changed since the last build from " ~ name ~ ", which this build does not select: select it too, or pass --full-refresh") }}
+    {%- endif -%}
+    {{ ref(name) }}
 {%- endmacro %}
 
 {#-

@@ -12,8 +12,7 @@
         pre_hook="{{ delete_restated_rows(restated_rows(changed_mrr_account_ids(), 'account_id')) }}"
     )
 }}
--- depends_on: {{ source('billing', 'subscriptions') }}
--- depends_on: {{ source('billing', 'invoices') }}
+-- depends_on: {{ ref('int_changed_accounts') }}
 -- depends_on: {{ source('billing', 'fx_rates') }}
 
 with

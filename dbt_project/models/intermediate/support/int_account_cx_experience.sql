@@ -14,12 +14,8 @@
         pre_hook="{{ delete_restated_rows(experience_restated_rows(changed_experience_account_months(), 'restated')) }}"
     )
 }}
--- depends_on: {{ source('billing', 'subscriptions') }}
--- depends_on: {{ source('billing', 'invoices') }}
+-- depends_on: {{ ref('int_changed_accounts') }}
 -- depends_on: {{ source('billing', 'fx_rates') }}
--- depends_on: {{ source('helpdesk', 'tickets') }}
--- depends_on: {{ source('helpdesk', 'ticket_events') }}
--- depends_on: {{ source('crm', 'survey_responses') }}
 with
 {% if is_incremental() %}
 -- Worked out once for the three filters that read it.
