@@ -103,6 +103,8 @@ def _write_serving_files(warehouse_db: Path, publication_dir: Path, tables: tupl
         return row_counts
     finally:
         con.close()
+
+
 def _published_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """Every column but the build marker that an incremental mart's rows carry for its data tests
     (dbt macro build_marker), which is no metric."""

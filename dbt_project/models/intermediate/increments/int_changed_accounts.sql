@@ -20,7 +20,7 @@ mrr_changes as (
         '-infinity'::date as from_month,
         true as has_mrr_change
     from {{ source('billing', 'subscriptions') }}
-    where subscription_id in (select subscription_id from {{ ref('int_changed_subscriptions') }})
+    where subscription_id in ({{ changed_subscription_ids() }})
 ),
 
 ticket_changes as (
