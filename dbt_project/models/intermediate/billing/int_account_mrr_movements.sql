@@ -16,12 +16,7 @@
 -- depends_on: {{ source('billing', 'fx_rates') }}
 
 with
-{% if is_incremental() %}
--- Worked out once for the two filters that read it.
-changed_accounts as materialized (
-    {{ changed_mrr_account_ids() }}
-),
-{% endif %}
+
 months as (
     select month
     from {{ ref('int_reporting_months') }}
@@ -36,7 +31,7 @@ subscription_mrr as (
     from {{ ref('int_subscription_mrr_monthly') }}
     {%- if is_incremental() %}
     -- The month before the first restated one is where the first restated month starts from.
-    where {{ restated_rows('select account_id from changed_accounts', 'account_id', months_before=1) }}
+    where {{ restated_rows(changed_mrr_account_ids(), 'account_id', months_before=1) }}
     {%- endif %}
 ),
 
@@ -114,7 +109,7 @@ with_history as (
     left join first_paying
         on paired.account_id = first_paying.account_id
     {%- if is_incremental() %}
-    where {{ restated_rows('select account_id from changed_accounts', 'paired.account_id', 'paired.month') }}
+    where {{ restated_rows(changed_mrr_account_ids(), 'paired.account_id', 'paired.month') }}
     {%- endif %}
 ),
 

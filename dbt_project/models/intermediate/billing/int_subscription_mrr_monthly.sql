@@ -16,12 +16,7 @@
 -- depends_on: {{ source('billing', 'fx_rates') }}
 
 with
-{% if is_incremental() %}
--- Worked out once for the two filters that read it.
-changed_subscriptions as materialized (
-    {{ changed_subscription_ids() }}
-),
-{% endif %}
+
 months as (
     select
         month,
@@ -52,7 +47,7 @@ subscription_invoices as (
         and status in ('paid', 'open')
     {%- if is_incremental() %}
         -- Every invoice that can cover a restated month end.
-        and {{ restated_rows('select subscription_id from changed_subscriptions', 'subscription_id', 'service_period_end') }}
+        and {{ restated_rows(changed_subscription_ids(), 'subscription_id', 'service_period_end') }}
     {%- endif %}
 ),
 
@@ -97,5 +92,5 @@ select
 from subscription_mrr
 where mrr_native > 0
 {%- if is_incremental() %}
-    and {{ restated_rows('select subscription_id from changed_subscriptions', 'subscription_id') }}
+    and {{ restated_rows(changed_subscription_ids(), 'subscription_id') }}
 {%- endif %}

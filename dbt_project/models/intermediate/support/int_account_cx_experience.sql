@@ -17,12 +17,7 @@
 -- depends_on: {{ ref('int_changed_accounts') }}
 -- depends_on: {{ source('billing', 'fx_rates') }}
 with
-{% if is_incremental() %}
--- Worked out once for the three filters that read it.
-changed_account_months as materialized (
-    {{ changed_experience_account_months() }}
-),
-{% endif %}
+
 months as (
     select
         month,
@@ -42,7 +37,7 @@ movements as (
     from {{ ref('int_account_mrr_movements') }} as account_months
     {%- if is_incremental() %}
     -- The restated account-months; the month after each, which its churn flag reads, is restated too.
-    where {{ experience_restated_rows('select * from changed_account_months', 'account_months') }}
+    where {{ experience_restated_rows(changed_experience_account_months(), 'account_months') }}
     {%- endif %}
 ),
 
@@ -56,7 +51,7 @@ tickets as (
     from {{ ref('int_ticket_facts') }} as ticket_facts
     where account_id is not null
     {%- if is_incremental() %}
-        and {{ in_restated_windows('select * from changed_account_months', 'ticket_facts', 'created_at') }}
+        and {{ in_restated_windows(changed_experience_account_months(), 'ticket_facts', 'created_at') }}
     {%- endif %}
 ),
 
@@ -71,7 +66,7 @@ nps_responses as (
         and scale_min = 0
         and scale_max = 10
     {%- if is_incremental() %}
-        and {{ in_restated_windows('select * from changed_account_months', 'responses', 'submitted_at') }}
+        and {{ in_restated_windows(changed_experience_account_months(), 'responses', 'submitted_at') }}
     {%- endif %}
 ),
 
