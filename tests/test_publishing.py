@@ -107,3 +107,20 @@ def test_table_and_column_comments_of_the_marts_are_published(data_dir):
         ]
     finally:
         con.close()
+
+
+def test_the_build_marker_of_an_incremental_mart_is_not_published(data_dir):
+    con = duckdb.connect(str(data_dir.warehouse_db))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.cx_example AS SELECT 7 AS figure, TIMESTAMP '2024-03-10 02:00:00' AS _built_at")
+    con.close()
+
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
+
+    con = duckdb.connect(str(data_dir.serving_db), read_only=True)
+    try:
+        assert con.execute("SELECT * FROM cx.cx_example").fetchall() == [(7,)]
+        assert [row[0] for row in con.execute("DESCRIBE cx.cx_example").fetchall()] == ["figure"]
+    finally:
+        con.close()
+    assert duckdb.sql(f"SELECT * FROM '{data_dir.parquet_dir / 'cx_example.parquet'}'").fetchall() == [(7,)]
