@@ -520,6 +520,29 @@ def test_parquet_values_become_their_text(tmp_path):
     assert (second["amount"], second["headcount"], second["segment"]) == ("0.0000125", None, None)
 
 
+def test_an_empty_parquet_string_is_null_and_a_column_without_one_is_kept(tmp_path):
+    path = tmp_path / "2024-03-01.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "cost_id": ["C1", "C2"],
+                "cost_month": ["2024-03-01", "2024-03-01"],
+                "cost_type": ["support", "support"],
+                "amount": ["10.00", "20.00"],
+                "currency": ["USD", "USD"],
+                "segment": ["", "smb"],
+                "updated_at": ["2024-03-31T09:30:00Z", "2024-03-31T09:30:00Z"],
+            }
+        ),
+        path,
+    )
+
+    (chunk,) = read_extract_chunks(path, COSTS)
+
+    assert chunk.column("segment").to_pylist() == [None, "smb"]
+    assert chunk.column("cost_id").to_pylist() == ["C1", "C2"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
