@@ -354,15 +354,25 @@ discount_policy (min_subtotal, max_discount_pct) AS (
     VALUES (0, 5), (10000, 10), (100000, 15)
 ),
 
+-- Each tier as a range of subtotals: a nested loop over three tiers, where ASOF sorted every order.
+discount_tiers AS (
+    SELECT
+        min_subtotal,
+        lead(min_subtotal) OVER (ORDER BY min_subtotal) AS next_min_subtotal,
+        max_discount_pct
+    FROM discount_policy
+),
+
 order_totals AS (
     SELECT
         orders.month,
         count(*) AS orders,
         -- A discount exactly at the limit is within policy; below every tier there is no limit.
-        count(*) FILTER (WHERE orders.discount_pct > discount_policy.max_discount_pct) AS out_of_policy_orders
+        count(*) FILTER (WHERE orders.discount_pct > discount_tiers.max_discount_pct) AS out_of_policy_orders
     FROM orders
-    ASOF LEFT JOIN discount_policy
-        ON orders.converted_subtotal >= discount_policy.min_subtotal
+    LEFT JOIN discount_tiers
+        ON orders.converted_subtotal >= discount_tiers.min_subtotal
+        AND (orders.converted_subtotal < discount_tiers.next_min_subtotal OR discount_tiers.next_min_subtotal IS NULL)
     GROUP BY orders.month
 ),
 

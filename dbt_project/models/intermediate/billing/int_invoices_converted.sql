@@ -55,9 +55,13 @@ fx as (
     from {{ ref('int_fx_rates_monthly') }}
 ),
 
-discount_policy as (
+-- Each tier as the range of subtotals it applies to, up to the next tier's min_subtotal: a range
+-- join with a few tiers is a nested loop over them, where an ASOF join sorted every invoice
+-- (docs/performance.md).
+discount_tiers as (
     select
         min_subtotal,
+        lead(min_subtotal) over (order by min_subtotal) as next_min_subtotal,
         max_discount_pct
     from {{ ref('discount_policy') }}
 ),
@@ -102,14 +106,15 @@ orders as (
 final as (
     select
         orders.* exclude (converted_subtotal),
-        discount_policy.min_subtotal as policy_min_subtotal,
-        discount_policy.max_discount_pct,
+        discount_tiers.min_subtotal as policy_min_subtotal,
+        discount_tiers.max_discount_pct,
         -- "Exceeds": a discount exactly at the limit is within policy. Below every tier: no limit.
-        coalesce(orders.discount_pct > discount_policy.max_discount_pct, false) as is_out_of_policy
+        coalesce(orders.discount_pct > discount_tiers.max_discount_pct, false) as is_out_of_policy
     from orders
     -- The tier with the largest min_subtotal <= the converted subtotal.
-    asof left join discount_policy
-        on orders.converted_subtotal >= discount_policy.min_subtotal
+    left join discount_tiers
+        on orders.converted_subtotal >= discount_tiers.min_subtotal
+        and (orders.converted_subtotal < discount_tiers.next_min_subtotal or discount_tiers.next_min_subtotal is null)
 )
 
 select
