@@ -119,3 +119,17 @@
     ({{ relation_alias }}.{{ time_column }} >= {{ first_restated_month() }} - interval 90 day
         or {{ relation_alias }}.{{ time_column }} >= {{ first_changed_month(changed_account_months_sql, relation_alias) }} - interval 90 day)
 {%- endmacro %}
+
+{#-
+  The months m whose 90-day window of int_account_cx_experience, [measured_before - 90 days,
+  measured_before), can hold the time: measured_before lies in (m, m + 1 month], so the time needs
+  trunc(time) <= m <= trunc(time + 89 days). Unnested, one row per month (three or four), to be
+  joined on the month, an equality, before the exact window bounds are compared.
+-#}
+{% macro months_whose_window_holds(time_column) -%}
+    unnest(generate_series(
+        date_trunc('month', {{ time_column }}),
+        date_trunc('month', {{ time_column }} + interval 89 day),
+        interval 1 month
+    ))::date
+{%- endmacro %}

@@ -41,7 +41,17 @@ subscription_invoices as (
         revenue,
         issued_at,
         service_period_start,
-        service_period_end
+        service_period_end,
+        -- The months whose measurement instant the period can cover: a month's measured_before lies
+        -- in (month, month + 1 month], so start < measured_before <= end needs
+        -- trunc(start) <= month <= trunc(end - 1 day). Joined on the month, an equality, where the
+        -- range join alone sorted every invoice (docs/performance.md); capped at the as-of month, so
+        -- a far-off period end lists no years of months.
+        unnest(generate_series(
+            date_trunc('month', service_period_start),
+            least(date_trunc('month', service_period_end - 1), date_trunc('month', {{ as_of_date() }})),
+            interval 1 month
+        ))::date as candidate_month
     from {{ ref('stg_billing__invoices') }}
     where invoice_type = 'subscription'
         and status in ('paid', 'open')
@@ -53,12 +63,13 @@ subscription_invoices as (
 
 covering as (
     select
-        subscription_invoices.*,
+        subscription_invoices.* exclude (candidate_month),
         months.month
     from subscription_invoices
     inner join months
+        on subscription_invoices.candidate_month = months.month
         -- Covers the instant just before `measured_before`: start <= t < end.
-        on subscription_invoices.service_period_start < months.measured_before
+        and subscription_invoices.service_period_start < months.measured_before
         and subscription_invoices.service_period_end >= months.measured_before
     qualify row_number() over (
         partition by subscription_invoices.subscription_id, months.month

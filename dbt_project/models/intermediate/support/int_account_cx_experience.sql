@@ -47,7 +47,8 @@ tickets as (
         account_id,
         created_at,
         is_first_contact_resolved,
-        first_response_minutes
+        first_response_minutes,
+        {{ months_whose_window_holds('created_at') }} as window_month
     from {{ ref('int_ticket_facts') }} as ticket_facts
     where account_id is not null
     {%- if is_incremental() %}
@@ -60,7 +61,8 @@ nps_responses as (
         response_id,
         account_id,
         score,
-        submitted_at
+        submitted_at,
+        {{ months_whose_window_holds('submitted_at') }} as window_month
     from {{ ref('stg_crm__survey_responses') }} as responses
     where survey_type = 'nps'
         and scale_min = 0
@@ -85,7 +87,9 @@ paying_account_months as (
 
 -- The windows are joined month by month, then matched to the paying account-months: joining each
 -- account-month to the account's tickets paired every month with every ticket of the account, and ran
--- out of memory at a million accounts.
+-- out of memory at a million accounts. Each ticket or answer is joined on the few months whose
+-- window can hold it (macro months_whose_window_holds), an equality, where the range join alone
+-- sorted them all (docs/performance.md).
 ticket_experience as (
     select
         tickets.account_id,
@@ -99,7 +103,8 @@ ticket_experience as (
         round(avg(tickets.first_response_minutes), 9) as first_response_minutes_avg_90d
     from tickets
     inner join months
-        on tickets.created_at >= months.window_from
+        on tickets.window_month = months.month
+        and tickets.created_at >= months.window_from
         and tickets.created_at < months.measured_before
     group by tickets.account_id, months.month
 ),
@@ -114,7 +119,8 @@ last_nps as (
         count(*) as nps_responses_90d
     from nps_responses
     inner join months
-        on nps_responses.submitted_at >= months.window_from
+        on nps_responses.window_month = months.month
+        and nps_responses.submitted_at >= months.window_from
         and nps_responses.submitted_at < months.measured_before
     group by nps_responses.account_id, months.month
 ),
