@@ -15,13 +15,18 @@ def _warehouse_with_a_mart(paths, value: int) -> None:
     con.close()
 
 
-def _published_figures(paths) -> tuple[int, int]:
-    """The figure in the serving database and in its Parquet file, read through the fixed paths."""
+def _serving_rows(paths, sql: str) -> list[tuple]:
+    """The rows of a query on the serving database, opened read-only through its fixed path."""
     con = duckdb.connect(str(paths.serving_db), read_only=True)
     try:
-        in_database = con.execute("SELECT figure FROM cx.cx_example").fetchone()[0]
+        return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def _published_figures(paths) -> tuple[int, int]:
+    """The figure in the serving database and in its Parquet file, read through the fixed paths."""
+    ((in_database,),) = _serving_rows(paths, "SELECT figure FROM cx.cx_example")
     in_parquet = duckdb.sql(f"SELECT figure FROM '{paths.parquet_dir / 'cx_example.parquet'}'").fetchone()[0]
     return in_database, in_parquet
 
@@ -97,16 +102,12 @@ def test_table_and_column_comments_of_the_marts_are_published(data_dir):
 
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
 
-    con = duckdb.connect(str(data_dir.serving_db), read_only=True)
-    try:
-        assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'cx_example'").fetchall() == [
-            ("One figure, for the example.",)
-        ]
-        assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'cx_example'").fetchall() == [
-            ("The figure's value.",)
-        ]
-    finally:
-        con.close()
+    assert _serving_rows(data_dir, "SELECT comment FROM duckdb_tables() WHERE table_name = 'cx_example'") == [
+        ("One figure, for the example.",)
+    ]
+    assert _serving_rows(data_dir, "SELECT comment FROM duckdb_columns() WHERE table_name = 'cx_example'") == [
+        ("The figure's value.",)
+    ]
 
 
 def test_the_build_marker_of_an_incremental_mart_is_not_published(data_dir):
@@ -117,10 +118,6 @@ def test_the_build_marker_of_an_incremental_mart_is_not_published(data_dir):
 
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1")
 
-    con = duckdb.connect(str(data_dir.serving_db), read_only=True)
-    try:
-        assert con.execute("SELECT * FROM cx.cx_example").fetchall() == [(7,)]
-        assert [row[0] for row in con.execute("DESCRIBE cx.cx_example").fetchall()] == ["figure"]
-    finally:
-        con.close()
+    assert _serving_rows(data_dir, "SELECT * FROM cx.cx_example") == [(7,)]
+    assert [row[0] for row in _serving_rows(data_dir, "DESCRIBE cx.cx_example")] == ["figure"]
     assert duckdb.sql(f"SELECT * FROM '{data_dir.parquet_dir / 'cx_example.parquet'}'").fetchall() == [(7,)]

@@ -289,7 +289,7 @@ def _as_text_frame(table: pa.Table) -> pd.DataFrame:
 
 def _empty_as_null(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     # The contract's "empty field = null", applied to every format alike. A column without an empty
-    # value is kept as it is: replacing copies every value, a third of a Parquet chunk's ingest
+    # value is kept as it is: replacing copies every value, a sixth of a Parquet chunk's ingest
     # time when no value was empty (docs/performance.md).
     empty = pc.equal(text, "")
     if not pc.any(empty).as_py():
