@@ -81,43 +81,59 @@
 {%- endmacro %}
 
 {#-
-  The rows of int_account_cx_experience an incremental build recomputes: those of each changed
-  account from its first changed month, and those of every account from the first restated month,
-  or from the month before it once the first restated month is complete (the month before's churn
-  flag reads it, and is NULL while it runs). Restating that month before every night, as the MRR
-  models do, wrote half a million more rows each night at a million accounts (docs/performance.md).
+  The rows of int_account_cx_experience an incremental build recomputes: those of every account
+  from the first restated month, or from the month before it once the first restated month is
+  complete (the month before's churn flag reads it, and is NULL while it runs), and those of each
+  changed account from its first changed month (macro join_changed_experience_accounts). Restating
+  that month before every night, as the MRR models do, wrote half a million more rows each night at
+  a million accounts (docs/performance.md).
 -#}
-{% macro experience_restated_rows(changed_account_months_sql, relation_alias) -%}
+{% macro first_experience_restated_month() -%}
     {%- set first_month = first_restated_month() -%}
-    ({{ relation_alias }}.month >= (
-            {{ first_month }}
-            - case when {{ first_month }} < date_trunc('month', {{ as_of_date() }} + 1) then interval 1 month else interval 0 month end
-        )::date
-        or {{ relation_alias }}.month >= {{ first_changed_month(changed_account_months_sql, relation_alias) }})
-{%- endmacro %}
-
-{#-
-  The first changed month of the row's account, NULL for an unchanged account. A scalar subquery
-  (one row per account), which DuckDB runs as one join on the account: an EXISTS that compared the
-  months inside the subquery took eight times as long over 21 million rows.
--#}
-{% macro first_changed_month(changed_account_months_sql, relation_alias) -%}
     (
-        select changed.from_month
-        from ({{ changed_account_months_sql }}) as changed
-        where changed.account_id = {{ relation_alias }}.account_id
-    )
+        {{ first_month }}
+        - case when {{ first_month }} < date_trunc('month', {{ as_of_date() }} + 1) then interval 1 month else interval 0 month end
+    )::date
 {%- endmacro %}
 
 {#-
-  The tickets or responses an incremental build of int_account_cx_experience reads: those that can
-  count in the window of a restated row, which opens 90 days before its month ends. For a changed
-  account that is from 90 days before its first changed month; for every account, from 90 days
-  before the first restated month, where the window of the month before it opens.
+  Joins each row to its account's first changed month, `changed_account.from_month`, NULL for an
+  unchanged account. A hash join on the few changed accounts: the scalar subquery per row that did
+  this took three times as long over 21 million rows (docs/performance.md), an EXISTS that compared
+  the months inside the subquery eight times.
 -#}
-{% macro in_restated_windows(changed_account_months_sql, relation_alias, time_column) -%}
+{% macro join_changed_experience_accounts(relation_alias) -%}
+    left join ({{ changed_experience_account_months() }}) as changed_account
+        on {{ relation_alias }}.account_id = changed_account.account_id
+{%- endmacro %}
+
+{#-
+  Pre-hooks of int_account_cx_experience: its restated rows, deleted as every account's months from
+  the first restated one, then each changed account's from its first changed month.
+-#}
+{% macro delete_experience_rows_of_every_account() -%}
+    {{ delete_restated_rows('restated.month >= ' ~ first_experience_restated_month()) }}
+{%- endmacro %}
+
+{% macro delete_experience_rows_of_changed_accounts() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as restated
+        using ({{ changed_experience_account_months() }}) as changed_account
+        where restated.account_id = changed_account.account_id
+            and restated.month >= changed_account.from_month
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+  The tickets or responses an incremental build of int_account_cx_experience reads, joined by
+  join_changed_experience_accounts: those that can count in the window of a restated row, which
+  opens 90 days before its month ends. For every account that is from 90 days before the first
+  restated month, where the window of the month before it opens; for a changed account, from 90
+  days before its first changed month.
+-#}
+{% macro in_restated_windows(relation_alias, time_column) -%}
     ({{ relation_alias }}.{{ time_column }} >= {{ first_restated_month() }} - interval 90 day
-        or {{ relation_alias }}.{{ time_column }} >= {{ first_changed_month(changed_account_months_sql, relation_alias) }} - interval 90 day)
+        or {{ relation_alias }}.{{ time_column }} >= changed_account.from_month - interval 90 day)
 {%- endmacro %}
 
 {#-

@@ -5,13 +5,16 @@
   complete month). The input of cx_roi_drivers.
   An incremental build recomputes the accounts whose MRR, tickets or NPS answers may have changed
   from the first month a change can reach, and every account from the first restated month
-  (macro experience_restated_rows).
+  (macro first_experience_restated_month).
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(experience_restated_rows(changed_experience_account_months(), 'restated')) }}"
+        pre_hook=[
+            "{{ delete_experience_rows_of_every_account() }}",
+            "{{ delete_experience_rows_of_changed_accounts() }}",
+        ]
     )
 }}
 -- depends_on: {{ ref('int_changed_accounts') }}
@@ -30,45 +33,53 @@ months as (
 
 movements as (
     select
-        account_id,
-        month,
-        mrr_end,
-        movement
+        account_months.account_id,
+        account_months.month,
+        account_months.mrr_end,
+        account_months.movement
     from {{ ref('int_account_mrr_movements') }} as account_months
     {%- if is_incremental() %}
+    {{ join_changed_experience_accounts('account_months') }}
     -- The restated account-months; the month after each, which its churn flag reads, is restated too.
-    where {{ experience_restated_rows(changed_experience_account_months(), 'account_months') }}
+    where account_months.month >= {{ first_experience_restated_month() }}
+        or account_months.month >= changed_account.from_month
     {%- endif %}
 ),
 
 tickets as (
     select
-        ticket_id,
-        account_id,
-        created_at,
-        is_first_contact_resolved,
-        first_response_minutes,
-        {{ months_whose_window_holds('created_at') }} as window_month
+        ticket_facts.ticket_id,
+        ticket_facts.account_id,
+        ticket_facts.created_at,
+        ticket_facts.is_first_contact_resolved,
+        ticket_facts.first_response_minutes,
+        {{ months_whose_window_holds('ticket_facts.created_at') }} as window_month
     from {{ ref('int_ticket_facts') }} as ticket_facts
-    where account_id is not null
     {%- if is_incremental() %}
-        and {{ in_restated_windows(changed_experience_account_months(), 'ticket_facts', 'created_at') }}
+    {{ join_changed_experience_accounts('ticket_facts') }}
+    {%- endif %}
+    where ticket_facts.account_id is not null
+    {%- if is_incremental() %}
+        and {{ in_restated_windows('ticket_facts', 'created_at') }}
     {%- endif %}
 ),
 
 nps_responses as (
     select
-        response_id,
-        account_id,
-        score,
-        submitted_at,
-        {{ months_whose_window_holds('submitted_at') }} as window_month
+        responses.response_id,
+        responses.account_id,
+        responses.score,
+        responses.submitted_at,
+        {{ months_whose_window_holds('responses.submitted_at') }} as window_month
     from {{ ref('stg_crm__survey_responses') }} as responses
-    where survey_type = 'nps'
-        and scale_min = 0
-        and scale_max = 10
     {%- if is_incremental() %}
-        and {{ in_restated_windows(changed_experience_account_months(), 'responses', 'submitted_at') }}
+    {{ join_changed_experience_accounts('responses') }}
+    {%- endif %}
+    where responses.survey_type = 'nps'
+        and responses.scale_min = 0
+        and responses.scale_max = 10
+    {%- if is_incremental() %}
+        and {{ in_restated_windows('responses', 'submitted_at') }}
     {%- endif %}
 ),
 
