@@ -28,6 +28,30 @@ accounts as (
     from {{ ref('stg_crm__accounts') }}
 ),
 
+-- The facts are summed by a number per combination of the three CRM attributes, and the names are
+-- joined to the few sums: grouping tens of millions of rows by three texts took twice as long.
+attribute_combinations as (
+    select
+        segment,
+        region,
+        acquisition_channel,
+        row_number() over (order by segment, region, acquisition_channel) as attributes_key
+    from accounts
+    group by segment, region, acquisition_channel
+),
+
+account_attributes as (
+    select
+        accounts.account_id,
+        accounts.signup_date,
+        attribute_combinations.attributes_key
+    from accounts
+    inner join attribute_combinations
+        on accounts.segment = attribute_combinations.segment
+        and accounts.region = attribute_combinations.region
+        and accounts.acquisition_channel = attribute_combinations.acquisition_channel
+),
+
 movements as (
     select
         account_id,
@@ -70,16 +94,14 @@ dimensions as (
 {{ fact }}_attributed as (
     select
         {{ fact }}.*,
-        coalesce(accounts.segment, 'unknown') as segment,
-        coalesce(accounts.region, 'unknown') as region,
-        coalesce(accounts.acquisition_channel, 'unknown') as acquisition_channel,
+        account_attributes.attributes_key,
         coalesce(
-            {{ lifecycle_stage(months_since_signup('accounts.signup_date', 'months.reference_date')) }},
+            {{ lifecycle_stage(months_since_signup('account_attributes.signup_date', 'months.reference_date')) }},
             'unknown'
         ) as lifecycle_stage
     from {{ fact }}
-    left join accounts
-        on {{ fact }}.account_id = accounts.account_id
+    left join account_attributes
+        on {{ fact }}.account_id = account_attributes.account_id
     left join months
         on {{ fact }}.month = months.month
 ),
@@ -88,9 +110,7 @@ dimensions as (
 movements_by_attributes as (
     select
         month,
-        segment,
-        region,
-        acquisition_channel,
+        attributes_key,
         lifecycle_stage,
         count(*) filter (where mrr_start > 0) as customers_start,
         count(*) filter (where movement = 'new') as customers_new,
@@ -106,15 +126,13 @@ movements_by_attributes as (
         sum(movement_amount) filter (where movement = 'churned') as mrr_churned,
         sum(mrr_end) as mrr_end
     from movements_attributed
-    group by month, segment, region, acquisition_channel, lifecycle_stage
+    group by month, attributes_key, lifecycle_stage
 ),
 
 responses_by_attributes as (
     select
         month,
-        segment,
-        region,
-        acquisition_channel,
+        attributes_key,
         lifecycle_stage,
         count(*) filter (where nps_category is not null) as nps_responses,
         count(*) filter (where nps_category = 'promoter') as nps_promoters,
@@ -122,20 +140,18 @@ responses_by_attributes as (
         count(is_csat_positive) as csat_responses,
         count(*) filter (where is_csat_positive) as csat_positive
     from responses_attributed
-    group by month, segment, region, acquisition_channel, lifecycle_stage
+    group by month, attributes_key, lifecycle_stage
 ),
 
 tickets_by_attributes as (
     select
         month,
-        segment,
-        region,
-        acquisition_channel,
+        attributes_key,
         lifecycle_stage,
         count(*) as tickets_created,
         count(*) filter (where is_first_contact_resolved) as tickets_first_contact_resolved
     from tickets_attributed
-    group by month, segment, region, acquisition_channel, lifecycle_stage
+    group by month, attributes_key, lifecycle_stage
 ),
 
 {% for fact in fact_sources %}
@@ -144,12 +160,14 @@ tickets_by_attributes as (
         {{ fact }}_by_attributes.*,
         dimensions.dimension,
         case dimensions.dimension
-            when 'segment' then {{ fact }}_by_attributes.segment
-            when 'region' then {{ fact }}_by_attributes.region
-            when 'acquisition_channel' then {{ fact }}_by_attributes.acquisition_channel
+            when 'segment' then coalesce(attribute_combinations.segment, 'unknown')
+            when 'region' then coalesce(attribute_combinations.region, 'unknown')
+            when 'acquisition_channel' then coalesce(attribute_combinations.acquisition_channel, 'unknown')
             when 'lifecycle_stage' then {{ fact }}_by_attributes.lifecycle_stage
         end as dimension_value
     from {{ fact }}_by_attributes
+    left join attribute_combinations
+        on {{ fact }}_by_attributes.attributes_key = attribute_combinations.attributes_key
     cross join dimensions
 ),
 
