@@ -33,6 +33,11 @@ account_mrr as (
         month,
         mrr_end
     from {{ ref('int_account_mrr_monthly') }}
+    -- The two month ends the trend compares: grouping every account's whole history took five times as long.
+    where month in (
+        date_trunc('month', {{ as_of_date() }})::date,
+        (date_trunc('month', {{ as_of_date() }}) - interval 3 month)::date
+    )
 ),
 
 subscriptions as (
