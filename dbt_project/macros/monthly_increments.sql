@@ -98,9 +98,9 @@
 
 {#-
   Joins each row to its account's first changed month, `changed_account.from_month`, NULL for an
-  unchanged account. A hash join on the few changed accounts: the scalar subquery per row that did
-  this took three times as long over 21 million rows (docs/performance.md), an EXISTS that compared
-  the months inside the subquery eight times.
+  unchanged account. A hash join on the few changed accounts: at a million accounts the scalar
+  subquery per row that did this took 1.7 times as long in the query and 3 to 6 times in the
+  delete (docs/performance.md), an EXISTS that compared the months inside the subquery longer still.
 -#}
 {% macro join_changed_experience_accounts(relation_alias) -%}
     left join ({{ changed_experience_account_months() }}) as changed_account
