@@ -21,10 +21,9 @@ rates as (
 ),
 
 -- Money is converted from the month an invoice is issued or in service (void and draft invoices
--- never are) and from a cost's month.
--- Each currency's earliest dates, truncated to their months once: truncating every invoice's dates
--- first took seven times as long at a million accounts.
-converted_invoices as (
+-- never are) and from a cost's month. Each currency's earliest invoice dates are truncated to their
+-- months once: truncating every invoice's dates first took seven times as long at a million accounts.
+invoice_first_dates as (
     select
         currency,
         min(issued_at) as first_issued_at,
@@ -36,10 +35,10 @@ converted_invoices as (
 
 currency_uses as (
     select currency, date_trunc('month', first_issued_at)::date as used_in_month
-    from converted_invoices
+    from invoice_first_dates
     union all
     select currency, date_trunc('month', first_service_period_start)::date
-    from converted_invoices
+    from invoice_first_dates
     where first_service_period_start is not null
     union all
     select currency, cost_month
