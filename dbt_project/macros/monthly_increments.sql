@@ -1,9 +1,9 @@
 {#-
   The monthly models that grow with accounts x months (int_subscription_mrr_monthly,
   int_account_mrr_movements, int_account_mrr_monthly, int_account_cx_experience) are incremental
-  by rows: a build deletes and recomputes every month of the subscriptions or accounts
-  whose records changed (int_account_cx_experience: every month a change can reach), and every
-  month from the first restated month for all of them (docs/decisions.md, Incremental builds).
+  by rows: a build deletes and recomputes the months a change can reach of the subscriptions or
+  accounts whose records changed, and every month from the first restated month for all of them
+  (docs/decisions.md, Incremental builds).
 -#}
 
 {#-
@@ -27,21 +27,6 @@
 {%- endmacro %}
 
 {#-
-  The rows an incremental build recomputes: every month of the changed keys, and every key from the
-  first restated month, or from `months_before` months earlier for rows that read the month after
-  their own. The offset is taken from the restated month rather than added to each row's month:
-  date arithmetic on every row of a monthly table cost a second at a million accounts.
--#}
-{% macro restated_rows(changed_keys_sql, key_column, month_column='month', months_before=0) -%}
-    {%- set first_month = first_restated_month() -%}
-    {%- if months_before -%}
-        {%- set first_month = '(' ~ first_month ~ ' - interval ' ~ months_before ~ ' month)::date' -%}
-    {%- endif -%}
-    ({{ key_column }} in ({{ changed_keys_sql }})
-        or {{ month_column }} >= {{ first_month }})
-{%- endmacro %}
-
-{#-
   Pre-hook: the rows the increment recomputes are deleted first, inside the model's transaction,
   and the increment is appended. The predicate may name the table as `restated`.
 -#}
@@ -51,17 +36,73 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Subscriptions whose month-end MRR may have changed (int_changed_subscriptions). -#}
-{% macro changed_subscription_ids() -%}
-    select subscription_id from {{ changed_keys_model('int_changed_subscriptions') }}
+{#-
+  The rows a monthly model restates: every key's months from the first restated month (or the
+  month given), and each changed key's months from its first changed month (`from_month` of
+  `changed_key_months_sql`). Deleted by two pre-hooks, a plain delete and a `DELETE ... USING` the
+  few changed keys; read through join_changed_months and first_restated_month_of.
+-#}
+{% macro delete_rows_from_month(first_month=none) -%}
+    {{ delete_restated_rows('restated.month >= ' ~ (first_month or first_restated_month())) }}
 {%- endmacro %}
 
-{#- Accounts whose MRR may have changed: every account a changed subscription ever belonged to. -#}
-{% macro changed_mrr_account_ids() -%}
-    select account_id from {{ changed_keys_model('int_changed_accounts') }} where has_mrr_change
+{% macro delete_rows_of_changed_keys(changed_key_months_sql, key) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as restated
+        using ({{ changed_key_months_sql }}) as changed
+        where restated.{{ key }} = changed.{{ key }}
+            and restated.month >= changed.from_month
+    {%- endif -%}
 {%- endmacro %}
 
-{#- Accounts whose customer experience may have changed, each with the first month it may have changed in. -#}
+{#-
+  Joins each row to the first changed month of its key, `<alias>.from_month`, NULL for an unchanged
+  key, or `months_before` months earlier for rows that the month after them reads. A hash join on
+  the few changed keys: at a million accounts a scalar subquery per row took 1.7 times as long in
+  a query and 3 to 6 times in a delete (docs/performance.md), an EXISTS that compared the months
+  inside the subquery longer still.
+-#}
+{% macro join_changed_months(changed_key_months_sql, key, relation_alias, alias, months_before=0) -%}
+    left join (
+        select
+            {{ key }},
+            {% if months_before -%}
+            (from_month - interval {{ months_before }} month)::date as from_month
+            {%- else -%}
+            from_month
+            {%- endif %}
+        from ({{ changed_key_months_sql }})
+    ) as {{ alias }}
+        on {{ relation_alias }}.{{ key }} = {{ alias }}.{{ key }}
+{%- endmacro %}
+
+{#-
+  The first month a row joined by join_changed_months is restated from: the first restated month
+  (`months_before` months earlier, taken from the month rather than added to each row's month: date
+  arithmetic on every row of a monthly table cost a second at a million accounts), or its key's
+  first changed month, whichever is earlier (least() skips the NULL of an unchanged key).
+-#}
+{% macro first_restated_month_of(alias, months_before=0) -%}
+    {%- set first_month = first_restated_month() -%}
+    {%- if months_before -%}
+        {%- set first_month = '(' ~ first_month ~ ' - interval ' ~ months_before ~ ' month)::date' -%}
+    {%- endif -%}
+    least({{ first_month }}, {{ alias }}.from_month)
+{%- endmacro %}
+
+{#- Subscriptions whose month-end MRR may have changed, each from the first month it may have changed in. -#}
+{% macro changed_subscription_months() -%}
+    select subscription_id, from_month from {{ changed_keys_model('int_changed_subscriptions') }}
+{%- endmacro %}
+
+{#- Accounts whose MRR may have changed, each from the first month it may have changed in. -#}
+{% macro changed_mrr_account_months() -%}
+    select account_id, mrr_from_month as from_month
+    from {{ changed_keys_model('int_changed_accounts') }}
+    where mrr_from_month is not null
+{%- endmacro %}
+
+{#- Accounts whose customer experience may have changed, each from the first month it may have changed in. -#}
 {% macro changed_experience_account_months() -%}
     select account_id, experience_from_month as from_month from {{ changed_keys_model('int_changed_accounts') }}
 {%- endmacro %}
@@ -84,7 +125,7 @@
   The rows of int_account_cx_experience an incremental build recomputes: those of every account
   from the first restated month, or from the month before it once the first restated month is
   complete (the month before's churn flag reads it, and is NULL while it runs), and those of each
-  changed account from its first changed month (macro join_changed_experience_accounts). Restating
+  changed account from its first changed month (macro join_changed_months). Restating
   that month before every night, as the MRR models do, wrote half a million more rows each night at
   a million accounts (docs/performance.md).
 -#}
@@ -97,43 +138,14 @@
 {%- endmacro %}
 
 {#-
-  Joins each row to its account's first changed month, `changed_account.from_month`, NULL for an
-  unchanged account. A hash join on the few changed accounts: at a million accounts the scalar
-  subquery per row that did this took 1.7 times as long in the query and 3 to 6 times in the
-  delete (docs/performance.md), an EXISTS that compared the months inside the subquery longer still.
--#}
-{% macro join_changed_experience_accounts(relation_alias) -%}
-    left join ({{ changed_experience_account_months() }}) as changed_account
-        on {{ relation_alias }}.account_id = changed_account.account_id
-{%- endmacro %}
-
-{#-
-  Pre-hooks of int_account_cx_experience: its restated rows, deleted as every account's months from
-  the first restated one, then each changed account's from its first changed month.
--#}
-{% macro delete_experience_rows_of_every_account() -%}
-    {{ delete_restated_rows('restated.month >= ' ~ first_experience_restated_month()) }}
-{%- endmacro %}
-
-{% macro delete_experience_rows_of_changed_accounts() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} as restated
-        using ({{ changed_experience_account_months() }}) as changed_account
-        where restated.account_id = changed_account.account_id
-            and restated.month >= changed_account.from_month
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
   The tickets or responses an incremental build of int_account_cx_experience reads, joined by
-  join_changed_experience_accounts: those that can count in the window of a restated row, which
+  join_changed_months as `changed_account`: those that can count in the window of a restated row, which
   opens 90 days before its month ends. For every account that is from 90 days before the first
   restated month, where the window of the month before it opens; for a changed account, from 90
   days before its first changed month.
 -#}
 {% macro in_restated_windows(relation_alias, time_column) -%}
-    ({{ relation_alias }}.{{ time_column }} >= {{ first_restated_month() }} - interval 90 day
-        or {{ relation_alias }}.{{ time_column }} >= changed_account.from_month - interval 90 day)
+    {{ relation_alias }}.{{ time_column }} >= {{ first_restated_month_of('changed_account') }} - interval 90 day
 {%- endmacro %}
 
 {#-

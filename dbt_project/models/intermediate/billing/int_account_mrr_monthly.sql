@@ -2,14 +2,18 @@
   One row per account and reporting month, dense from the account's first paid month (its first
   month end with MRR > 0) through the as-of month: its MRR at that month end, 0 in the months it
   was not paying (int_account_mrr_movements only has the months with MRR at the start or the end).
-  An incremental build recomputes the accounts whose MRR may have changed and every month from the
-  first restated month.
+  An incremental build recomputes each account whose MRR may have changed from its first changed
+  month (its first paid month can only move within them), and every account from the first
+  restated month.
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(restated_rows(changed_mrr_account_ids(), 'account_id')) }}"
+        pre_hook=[
+            "{{ delete_rows_from_month() }}",
+            "{{ delete_rows_of_changed_keys(changed_mrr_account_months(), 'account_id') }}",
+        ]
     )
 }}
 -- depends_on: {{ ref('int_changed_accounts') }}
@@ -45,10 +49,15 @@ account_months as (
         months.month,
         first_paid.first_paid_month
     from first_paid
+    {%- if is_incremental() %}
+    {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'first_paid', 'changed_account') }}
+    -- Only the restated months are generated: generating every account's months and filtering
+    -- them took a second longer at a million accounts.
+    inner join months
+        on months.month >= greatest(first_paid.first_paid_month, {{ first_restated_month_of('changed_account') }})
+    {%- else %}
     inner join months
         on months.month >= first_paid.first_paid_month
-    {%- if is_incremental() %}
-    where {{ restated_rows(changed_mrr_account_ids(), 'first_paid.account_id', 'months.month') }}
     {%- endif %}
 ),
 

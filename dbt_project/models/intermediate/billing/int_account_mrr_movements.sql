@@ -2,14 +2,17 @@
   One row per account and month in which it had MRR at the start or at the end: MRR at the end of
   the previous month (at that month's rates, `mrr_start`, and restated at this month's rates),
   MRR at the end of this month, and the movement that explains the difference (metrics.md).
-  An incremental build recomputes the accounts whose MRR may have changed and every month from the
-  first restated month.
+  An incremental build recomputes each account whose MRR may have changed from its first changed
+  month, and every account from the first restated month.
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(restated_rows(changed_mrr_account_ids(), 'account_id')) }}"
+        pre_hook=[
+            "{{ delete_rows_from_month() }}",
+            "{{ delete_rows_of_changed_keys(changed_mrr_account_months(), 'account_id') }}",
+        ]
     )
 }}
 -- depends_on: {{ ref('int_changed_accounts') }}
@@ -24,14 +27,15 @@ months as (
 
 subscription_mrr as (
     select
-        account_id,
-        month,
-        currency,
-        mrr_native
-    from {{ ref('int_subscription_mrr_monthly') }}
+        subscription_months.account_id,
+        subscription_months.month,
+        subscription_months.currency,
+        subscription_months.mrr_native
+    from {{ ref('int_subscription_mrr_monthly') }} as subscription_months
     {%- if is_incremental() %}
-    -- The month before the first restated one is where the first restated month starts from.
-    where {{ restated_rows(changed_mrr_account_ids(), 'account_id', months_before=1) }}
+    -- The month before each restated one is where the restated month starts from.
+    {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'subscription_months', 'changed_account', months_before=1) }}
+    where subscription_months.month >= {{ first_restated_month_of('changed_account', months_before=1) }}
     {%- endif %}
 ),
 
@@ -109,7 +113,8 @@ with_history as (
     left join first_paying
         on paired.account_id = first_paying.account_id
     {%- if is_incremental() %}
-    where {{ restated_rows(changed_mrr_account_ids(), 'paired.account_id', 'paired.month') }}
+    {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'paired', 'changed_account') }}
+    where paired.month >= {{ first_restated_month_of('changed_account') }}
     {%- endif %}
 ),
 

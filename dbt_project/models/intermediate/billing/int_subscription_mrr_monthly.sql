@@ -2,14 +2,17 @@
   MRR of each subscription at each month end, in the invoice currency: the revenue of the covering
   paid/open subscription invoice with the latest service_period_start (ties: latest issued_at, then
   largest invoice_id), divided by the billing interval in months. Trialing subscriptions and
-  zero-revenue invoices add nothing. An incremental build recomputes the changed subscriptions and
-  every month from the first restated month.
+  zero-revenue invoices add nothing. An incremental build recomputes each changed subscription from
+  its first changed month, and every subscription from the first restated month.
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(restated_rows(changed_subscription_ids(), 'subscription_id')) }}"
+        pre_hook=[
+            "{{ delete_rows_from_month() }}",
+            "{{ delete_rows_of_changed_keys(changed_subscription_months(), 'subscription_id') }}",
+        ]
     )
 }}
 -- depends_on: {{ ref('int_changed_subscriptions') }}
@@ -35,29 +38,32 @@ subscriptions as (
 
 subscription_invoices as (
     select
-        invoice_id,
-        subscription_id,
-        currency,
-        revenue,
-        issued_at,
-        service_period_start,
-        service_period_end,
+        invoices.invoice_id,
+        invoices.subscription_id,
+        invoices.currency,
+        invoices.revenue,
+        invoices.issued_at,
+        invoices.service_period_start,
+        invoices.service_period_end,
         -- The months whose measurement instant the period can cover: a month's measured_before lies
         -- in (month, month + 1 month], so start < measured_before <= end needs
         -- trunc(start) <= month <= trunc(end - 1 day). Joined on the month, an equality, where the
         -- range join alone sorted every invoice (docs/performance.md); capped at the as-of month, so
         -- a far-off period end lists no years of months.
         unnest(generate_series(
-            date_trunc('month', service_period_start),
-            least(date_trunc('month', service_period_end - 1), date_trunc('month', {{ as_of_date() }})),
+            date_trunc('month', invoices.service_period_start),
+            least(date_trunc('month', invoices.service_period_end - 1), date_trunc('month', {{ as_of_date() }})),
             interval 1 month
         ))::date as candidate_month
-    from {{ ref('stg_billing__invoices') }}
-    where invoice_type = 'subscription'
-        and status in ('paid', 'open')
+    from {{ ref('stg_billing__invoices') }} as invoices
     {%- if is_incremental() %}
-        -- Every invoice that can cover a restated month end.
-        and {{ restated_rows(changed_subscription_ids(), 'subscription_id', 'service_period_end') }}
+    {{ join_changed_months(changed_subscription_months(), 'subscription_id', 'invoices', 'changed_subscription') }}
+    {%- endif %}
+    where invoices.invoice_type = 'subscription'
+        and invoices.status in ('paid', 'open')
+    {%- if is_incremental() %}
+        -- Every invoice that can cover a restated month end: it ends after the month begins.
+        and invoices.service_period_end >= {{ first_restated_month_of('changed_subscription') }}
     {%- endif %}
 ),
 
@@ -98,10 +104,13 @@ subscription_mrr as (
 )
 
 select
-    *,
+    subscription_mrr.*,
     {{ build_marker() }}
 from subscription_mrr
-where mrr_native > 0
 {%- if is_incremental() %}
-    and {{ restated_rows(changed_subscription_ids(), 'subscription_id') }}
+{{ join_changed_months(changed_subscription_months(), 'subscription_id', 'subscription_mrr', 'changed_subscription') }}
+{%- endif %}
+where subscription_mrr.mrr_native > 0
+{%- if is_incremental() %}
+    and subscription_mrr.month >= {{ first_restated_month_of('changed_subscription') }}
 {%- endif %}

@@ -1,28 +1,47 @@
 {#-
-  The subscriptions whose month-end MRR an incremental build restates: a version of the
-  subscription landed since the last build, or a version of one of its invoices. Every version of
-  a changed invoice counts, so a subscription an invoice moved away from is restated too. Worked
-  out once per build for the monthly models that read it (macro changed_subscription_ids): each
-  of their pre-hooks and queries scanned the 22 million raw invoices for it at a million accounts.
-  Empty in a full refresh, which restates everything.
+  The subscriptions whose month-end MRR an incremental build restates, each with the first month a
+  change can reach: a version of the subscription landed since the last build (its interval,
+  status or account can move every month: from -infinity), or a version of one of its invoices
+  (from the month the invoice's service period starts, the first month end it can cover). Every
+  version of a changed invoice counts, so a subscription an invoice moved away from, and the
+  months a period moved away from, are restated too. Restating every month of a subscription whose
+  new invoice covers this month only rewrote four times as many old rows each night at a million
+  accounts (docs/performance.md).
+  Worked out once per build for the monthly models that read it (macro changed_subscription_months):
+  each of their pre-hooks and queries scanned the 22 million raw invoices for it at a million
+  accounts. Empty in a full refresh, which restates everything.
 -#}
 with
 
 changed_subscriptions as (
-    {{ changed_keys(source('billing', 'subscriptions'), 'subscription_id') }}
+    select
+        subscription_id,
+        '-infinity'::date as from_month
+    from ({{ changed_keys(source('billing', 'subscriptions'), 'subscription_id') }})
 ),
 
 subscriptions_of_changed_invoices as (
-    select subscription_id
+    select
+        subscription_id,
+        -- A version without a service period (not a subscription invoice) is rare: every month.
+        coalesce(date_trunc('month', service_period_start)::date, '-infinity'::date) as from_month
     from {{ source('billing', 'invoices') }}
     where invoice_id in ({{ changed_keys(source('billing', 'invoices'), 'invoice_id') }})
         and subscription_id is not null
 ),
 
+changes as (
+    select * from changed_subscriptions
+    union all
+    select * from subscriptions_of_changed_invoices
+),
+
 final as (
-    select subscription_id from changed_subscriptions
-    union
-    select subscription_id from subscriptions_of_changed_invoices
+    select
+        subscription_id,
+        min(from_month) as from_month
+    from changes
+    group by subscription_id
 )
 
 select * from final

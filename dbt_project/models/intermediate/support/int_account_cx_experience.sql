@@ -12,8 +12,8 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=[
-            "{{ delete_experience_rows_of_every_account() }}",
-            "{{ delete_experience_rows_of_changed_accounts() }}",
+            "{{ delete_rows_from_month(first_experience_restated_month()) }}",
+            "{{ delete_rows_of_changed_keys(changed_experience_account_months(), 'account_id') }}",
         ]
     )
 }}
@@ -39,10 +39,9 @@ movements as (
         account_months.movement
     from {{ ref('int_account_mrr_movements') }} as account_months
     {%- if is_incremental() %}
-    {{ join_changed_experience_accounts('account_months') }}
+    {{ join_changed_months(changed_experience_account_months(), 'account_id', 'account_months', 'changed_account') }}
     -- The restated account-months; the month after each, which its churn flag reads, is restated too.
-    where account_months.month >= {{ first_experience_restated_month() }}
-        or account_months.month >= changed_account.from_month
+    where account_months.month >= least({{ first_experience_restated_month() }}, changed_account.from_month)
     {%- endif %}
 ),
 
@@ -56,7 +55,7 @@ tickets as (
         {{ months_whose_window_holds('ticket_facts.created_at') }} as window_month
     from {{ ref('int_ticket_facts') }} as ticket_facts
     {%- if is_incremental() %}
-    {{ join_changed_experience_accounts('ticket_facts') }}
+    {{ join_changed_months(changed_experience_account_months(), 'account_id', 'ticket_facts', 'changed_account') }}
     {%- endif %}
     where ticket_facts.account_id is not null
     {%- if is_incremental() %}
@@ -73,7 +72,7 @@ nps_responses as (
         {{ months_whose_window_holds('responses.submitted_at') }} as window_month
     from {{ ref('stg_crm__survey_responses') }} as responses
     {%- if is_incremental() %}
-    {{ join_changed_experience_accounts('responses') }}
+    {{ join_changed_months(changed_experience_account_months(), 'account_id', 'responses', 'changed_account') }}
     {%- endif %}
     where responses.survey_type = 'nps'
         and responses.scale_min = 0
