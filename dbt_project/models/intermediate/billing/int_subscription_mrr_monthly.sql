@@ -62,7 +62,7 @@ subscription_invoices as (
     where invoices.invoice_type = 'subscription'
         and invoices.status in ('paid', 'open')
     {%- if is_incremental() %}
-        -- Every invoice that can cover a restated month end: it ends after the month begins.
+        -- Every invoice that can cover a restated month end: it does not end before the month.
         and invoices.service_period_end >= {{ first_restated_month_of('changed_subscription') }}
     {%- endif %}
 ),

@@ -5,8 +5,8 @@
   (from the month the invoice's service period starts, the first month end it can cover). Every
   version of a changed invoice counts, so a subscription an invoice moved away from, and the
   months a period moved away from, are restated too. Restating every month of a subscription whose
-  new invoice covers this month only rewrote four times as many old rows each night at a million
-  accounts (docs/performance.md).
+  new invoice covers this month only rewrote 3.2 to 4.5 times as many old rows in the MRR models
+  each night at a million accounts (docs/performance.md).
   Worked out once per build for the monthly models that read it (macro changed_subscription_months):
   each of their pre-hooks and queries scanned the 22 million raw invoices for it at a million
   accounts. Empty in a full refresh, which restates everything.
