@@ -139,10 +139,10 @@
 
 {#-
   The tickets or responses an incremental build of int_account_cx_experience reads, joined by
-  join_changed_months as `changed_account`: those that can count in the window of a restated row, which
-  opens 90 days before its month ends. For every account that is from 90 days before the first
-  restated month, where the window of the month before it opens; for a changed account, from 90
-  days before its first changed month.
+  join_changed_months as `changed_account`: those that can count in the window of a restated row,
+  which opens 90 days before its month ends. For every account that is from 90 days before the
+  first restated month, where the window of the month before it opens; for a changed account, from
+  90 days before its first changed month.
 -#}
 {% macro in_restated_windows(relation_alias, time_column) -%}
     {{ relation_alias }}.{{ time_column }} >= {{ first_restated_month_of('changed_account') }} - interval 90 day
