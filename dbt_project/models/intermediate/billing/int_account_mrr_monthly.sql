@@ -26,21 +26,27 @@ months as (
     from {{ ref('int_reporting_months') }}
 ),
 
-movements as (
-    select
-        account_id,
-        month,
-        mrr_end
-    from {{ ref('int_account_mrr_movements') }}
-),
-
 first_paid as (
     select
         account_id,
         min(month) as first_paid_month
-    from movements
+    from {{ ref('int_account_mrr_movements') }}
     where mrr_end > 0
     group by account_id
+),
+
+-- The month ends of the generated months only: joining every month end built a hash table of all
+-- of them (21 million at a million accounts) for an increment's few hundred thousand months.
+movements as (
+    select
+        movements.account_id,
+        movements.month,
+        movements.mrr_end
+    from {{ ref('int_account_mrr_movements') }} as movements
+    {%- if is_incremental() %}
+    {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'movements', 'changed_account') }}
+    where movements.month >= {{ first_restated_month_of('changed_account') }}
+    {%- endif %}
 ),
 
 account_months as (
