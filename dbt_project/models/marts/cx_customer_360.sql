@@ -69,7 +69,7 @@ invoices as (
 
 -- The 12 months m-11..m only.
 economics as (
-    select * from {{ ref('int_account_economics_monthly') }}
+    select * from {{ ref('int_account_economics_12m') }}
 ),
 
 subscription_mrr as (
@@ -136,20 +136,6 @@ invoice_totals as (
     group by account_id
 ),
 
-economics_totals as (
-    select
-        account_id,
-        sum(net_revenue) as net_revenue_12m,
-        sum(orders) as orders_12m,
-        sum(out_of_policy_orders) as out_of_policy_orders_12m,
-        sum(complaints) as complaints_12m,
-        sum(support_cost_allocated) as support_cost_12m,
-        sum(retention_cost_allocated) as retention_cost_12m,
-        sum(profitability) as client_profitability_12m
-    from economics
-    group by account_id
-),
-
 subscription_totals as (
     select
         subscription_mrr.account_id,
@@ -188,13 +174,13 @@ joined as (
         coalesce(experience.survey_responses_90d, 0) as survey_responses_90d,
         coalesce(experience.csat_responses_90d, 0) as csat_responses_90d,
         experience.csat_score_90d,
-        coalesce(economics_totals.net_revenue_12m, 0) as net_revenue_12m,
-        coalesce(economics_totals.complaints_12m, 0)::bigint as complaints_12m,
-        coalesce(economics_totals.support_cost_12m, 0) as support_cost_12m,
-        coalesce(economics_totals.retention_cost_12m, 0) as retention_cost_12m,
-        coalesce(economics_totals.client_profitability_12m, 0) as client_profitability_12m,
-        coalesce(economics_totals.orders_12m, 0)::bigint as orders_12m,
-        coalesce(economics_totals.out_of_policy_orders_12m, 0)::bigint as out_of_policy_orders_12m,
+        coalesce(economics.net_revenue_12m, 0) as net_revenue_12m,
+        coalesce(economics.complaints_12m, 0)::bigint as complaints_12m,
+        coalesce(economics.support_cost_12m, 0) as support_cost_12m,
+        coalesce(economics.retention_cost_12m, 0) as retention_cost_12m,
+        coalesce(economics.client_profitability_12m, 0) as client_profitability_12m,
+        coalesce(economics.orders_12m, 0)::bigint as orders_12m,
+        coalesce(economics.out_of_policy_orders_12m, 0)::bigint as out_of_policy_orders_12m,
         nps_last.nps_last,
         nps_last.nps_last_category,
         nps_last.nps_last_submitted_at,
@@ -213,8 +199,8 @@ joined as (
         on accounts.account_id = account_mrr.account_id
     left join invoice_totals
         on accounts.account_id = invoice_totals.account_id
-    left join economics_totals
-        on accounts.account_id = economics_totals.account_id
+    left join economics
+        on accounts.account_id = economics.account_id
     left join subscription_totals
         on accounts.account_id = subscription_totals.account_id
     left join experience

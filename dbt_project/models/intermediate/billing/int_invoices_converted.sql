@@ -6,7 +6,7 @@
   subscription or one_time, status not void/draft, converted subtotal > 0; and whether that order is
   out of policy: discount_amount / subtotal * 100 exceeds max_discount_pct of the discount_policy
   tier that applies to its converted subtotal (the tier with the largest min_subtotal <= subtotal).
-  The one definition of the discount rule: cx_revenue_monthly and int_account_economics_monthly
+  The one definition of the discount rule: cx_revenue_monthly and int_account_economics_12m
   count these rows. Kept on the invoice's row rather than in a table of orders, which cost a second
   write of most invoices (docs/performance.md).
   An incremental build converts again the invoices of invoices_to_convert() and deletes those no
