@@ -29,12 +29,6 @@ movements as (
         on movements.account_id = accounts.account_id
 ),
 
-segments as (
-    select distinct segment from accounts
-    union
-    select distinct segment from movements
-),
-
 by_segment as (
     select
         month,
@@ -47,6 +41,14 @@ by_segment as (
         sum(mrr_end) as mrr_end
     from movements
     group by month, segment
+),
+
+-- Every CRM segment, and `unknown` when movements fell under it. Read from the sums rather than
+-- the movements: a second reader of the 21 million movements made DuckDB materialize them.
+segments as (
+    select distinct segment from accounts
+    union
+    select distinct segment from by_segment
 ),
 
 with_all as (
