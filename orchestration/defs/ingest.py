@@ -36,7 +36,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     )
     def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         paths = settings.paths()
-        con = warehouse.connect(paths.warehouse_db)
+        con = warehouse.connect(paths.warehouse_db, checkpoint_on_close=False)
         try:
             warehouse.ensure_schema(con)
             report = ingest_entity(con, entity, paths.extracts_dir, settings.quarantine_threshold(), log=context.log.info)
