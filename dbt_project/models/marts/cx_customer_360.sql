@@ -67,7 +67,7 @@ invoices as (
     from {{ ref('int_invoices_converted') }}
 ),
 
--- The 12 months m-11..m only.
+-- The sums of the 12 months m-11..m, one row per account.
 economics as (
     select * from {{ ref('int_account_economics_12m') }}
 ),

@@ -38,7 +38,7 @@ driver_values as (
     ) as driver_values (driver, driver_value, sort_order)
 ),
 
--- Account-months counted per combination of the three drivers first: a few hundred rows, where
+-- Account-months counted per combination of the three drivers first: a few dozen rows, where
 -- reading the 20 million account-months once per driver made DuckDB materialize them.
 experience_profiles as (
     select
@@ -54,7 +54,7 @@ experience_profiles as (
 ),
 
 observations as (
-    -- Each account-month once per driver.
+    -- Each combination's counts once per driver.
     select 'all' as driver, 'all' as driver_value, customer_months, churned_next_month from experience_profiles
     union all
     select 'first_response_band', first_response_band, customer_months, churned_next_month from experience_profiles

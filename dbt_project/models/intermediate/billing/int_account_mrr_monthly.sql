@@ -35,7 +35,7 @@ first_paid as (
     group by account_id
 ),
 
--- The month ends of the generated months only: joining every month end built a hash table of all
+-- The month ends of the restated months only: joining every month end built a hash table of all
 -- of them (21 million at a million accounts) for an increment's few hundred thousand months.
 movements as (
     select

@@ -36,7 +36,7 @@ accounts as (
 -- Every segment, and NULL for the accounts missing from the CRM, which bear shared costs only.
 segments as (
     select distinct segment from accounts
-    union all
+    union
     select null
 ),
 
