@@ -106,6 +106,7 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
         + f": {plan.mode} ({plan.reason})"
     )
     build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
+    warehouse.read_ahead(settings.paths().warehouse_db)
     _record_attempt(plan, context.run_id)
     prune_invocation_targets(DBT_PROJECT.project_dir / DBT_PROJECT.target_path, context.op_execution_context.op.name)
     _export_build_values(plan)

@@ -96,20 +96,29 @@ experience as (
     select * from {{ ref('int_account_cx_90d') }}
 ),
 
-nps_last as (
+-- The latest response by (submitted_at, response_id), as one aggregate per account: a window
+-- partitioned by account sorted two million responses at a million accounts (docs/performance.md).
+nps_latest as (
     select
         responses.account_id,
-        responses.score as nps_last,
-        responses.nps_category as nps_last_category,
-        responses.submitted_at as nps_last_submitted_at
+        arg_max(
+            {'score': responses.score, 'category': responses.nps_category, 'submitted_at': responses.submitted_at},
+            (responses.submitted_at, responses.response_id)
+        ) as latest
     from {{ ref('int_survey_responses_scored') }} as responses
     cross join as_of
     where responses.nps_category is not null
         and responses.submitted_at < as_of.as_of_date + 1
-    qualify row_number() over (
-        partition by responses.account_id
-        order by responses.submitted_at desc, responses.response_id desc
-    ) = 1
+    group by responses.account_id
+),
+
+nps_last as (
+    select
+        account_id,
+        latest.score as nps_last,
+        latest.category as nps_last_category,
+        latest.submitted_at as nps_last_submitted_at
+    from nps_latest
 ),
 
 health as (

@@ -43,30 +43,17 @@ renewals as (
     from {{ ref('int_renewals') }}
 ),
 
-orders as (
-    select
-        month,
-        is_out_of_policy
-    from invoices
-    where is_order
-),
-
+-- Orders are counted in the same pass: DuckDB materializes a CTE that two others read, which
+-- copied 22 million invoices at a million accounts (docs/performance.md).
 invoice_totals as (
     select
         month,
         count(*) filter (where {{ is_paid_revenue() }}) as invoices_paid,
         sum(revenue) filter (where {{ is_paid_revenue() }}) as revenue_paid,
-        sum(revenue) filter (where {{ is_counted_credit_note() }}) as credit_notes_amount
+        sum(revenue) filter (where {{ is_counted_credit_note() }}) as credit_notes_amount,
+        count(*) filter (where is_order) as orders,
+        count(*) filter (where is_order and is_out_of_policy) as out_of_policy_orders
     from invoices
-    group by month
-),
-
-order_totals as (
-    select
-        month,
-        count(*) as orders,
-        count(*) filter (where is_out_of_policy) as out_of_policy_orders
-    from orders
     group by month
 ),
 
@@ -102,13 +89,12 @@ joined as (
         subscription_totals.avg_contract_value,
         coalesce(renewal_totals.renewals_due, 0) as renewals_due,
         coalesce(renewal_totals.renewals_renewed, 0) as renewals_renewed,
-        coalesce(order_totals.orders, 0) as orders,
-        coalesce(order_totals.out_of_policy_orders, 0) as out_of_policy_orders
+        coalesce(invoice_totals.orders, 0) as orders,
+        coalesce(invoice_totals.out_of_policy_orders, 0) as out_of_policy_orders
     from months
     left join invoice_totals on months.month = invoice_totals.month
     left join subscription_totals on months.month = subscription_totals.month
     left join renewal_totals on months.month = renewal_totals.month
-    left join order_totals on months.month = order_totals.month
 ),
 
 final as (

@@ -1,0 +1,36 @@
+"""Warming the page cache before the dbt build: only a warehouse that fits in half the memory available."""
+
+from orchestration.lib import warehouse
+
+CONTENT = b"duckdb" * 200  # 1,200 bytes
+
+
+def test_a_warehouse_within_half_the_available_memory_is_read_through_unchanged(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(CONTENT)
+
+    thread = warehouse.read_ahead(db, available_memory=2 * len(CONTENT))
+
+    assert thread is not None
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert db.read_bytes() == CONTENT
+
+
+def test_a_warehouse_over_half_the_available_memory_is_left_to_the_build(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(CONTENT)
+
+    assert warehouse.read_ahead(db, available_memory=2 * len(CONTENT) - 1) is None
+
+
+def test_nothing_is_read_before_the_first_build(tmp_path):
+    assert warehouse.read_ahead(tmp_path / "warehouse.duckdb", available_memory=1 << 30) is None
+
+
+def test_nothing_is_read_where_the_available_memory_is_unknown(tmp_path, monkeypatch):
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(CONTENT)
+    monkeypatch.setattr(warehouse, "_available_memory", lambda: None)
+
+    assert warehouse.read_ahead(db) is None
