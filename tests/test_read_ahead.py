@@ -1,4 +1,5 @@
-"""Warming the page cache before the dbt build: only a warehouse that fits in half the memory available."""
+"""Warming the page cache for the dbt build: once per process, and only a warehouse that fits in half the
+memory available."""
 
 from orchestration.lib import warehouse
 
@@ -15,6 +16,8 @@ def test_a_warehouse_within_half_the_available_memory_is_read_through_unchanged(
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert db.read_bytes() == CONTENT
+    # The next steps of the run (in the same process) do not read it again.
+    assert warehouse.read_ahead(db, available_memory=2 * len(CONTENT)) is thread
 
 
 def test_a_warehouse_over_half_the_available_memory_is_left_to_the_build(tmp_path):

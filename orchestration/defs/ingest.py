@@ -36,6 +36,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     )
     def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         paths = settings.paths()
+        warehouse.read_ahead(paths.warehouse_db)
         con = warehouse.connect(paths.warehouse_db, checkpoint_on_close=False)
         try:
             warehouse.ensure_schema(con)

@@ -78,19 +78,29 @@ def connect(
 
 
 def read_ahead(db_path: Path, available_memory: int | None = None) -> threading.Thread | None:
-    """Reads the warehouse file front to back in a background thread, so that the dbt build finds
-    it in the page cache: DuckDB reads a table's blocks one at a time as a query needs them, and
-    from a cold cache a nightly build at a million accounts spent a quarter of its node time
-    waiting for them, where one sequential read of the whole file takes seconds
-    (docs/performance.md). Skipped when the file would take more than half of the memory
-    available (MemAvailable, Linux only): the cache would then evict what it had just read."""
-    if available_memory is None:
-        available_memory = _available_memory()
-    if not db_path.is_file() or available_memory is None or db_path.stat().st_size > available_memory // 2:
-        return None
-    thread = threading.Thread(target=_read_through, args=(db_path,), name="warehouse-read-ahead", daemon=True)
-    thread.start()
-    return thread
+    """Reads the warehouse file front to back in a background thread, once per process, so that the
+    dbt build finds it in the page cache: DuckDB reads a table's blocks one at a time as a query
+    needs them, and from a cold cache a nightly build at a million accounts spent a quarter of its
+    node time waiting for them, where one sequential read of the whole file takes seconds
+    (docs/performance.md). A run's steps share one process (in-process executor): the first ingest
+    step starts it, so the reading overlaps the ingest, and the dbt step when it runs alone. Skipped
+    when the file would take more than half of the memory available (MemAvailable, Linux only): the
+    cache would then evict what it had just read."""
+    with _read_ahead_lock:
+        if db_path in _read_aheads:
+            return _read_aheads[db_path]
+        if available_memory is None:
+            available_memory = _available_memory()
+        if not db_path.is_file() or available_memory is None or db_path.stat().st_size > available_memory // 2:
+            return None
+        thread = threading.Thread(target=_read_through, args=(db_path,), name="warehouse-read-ahead", daemon=True)
+        thread.start()
+        _read_aheads[db_path] = thread
+        return thread
+
+
+_read_aheads: dict[Path, threading.Thread] = {}
+_read_ahead_lock = threading.Lock()
 
 
 def _read_through(path: Path) -> None:
