@@ -1,5 +1,5 @@
-"""The reconciliation tests recompute published figures from the raw layer: they pass on a correct
-warehouse and name the month when a mart disagrees with the raw extracts."""
+"""The reconciliation tests recompute published figures from the raw layer or from the layer below:
+they pass on a correct warehouse and name the month (or account month) that disagrees."""
 
 import json
 import os
@@ -13,16 +13,17 @@ import duckdb
 from orchestration import settings
 
 RECONCILIATIONS = ("assert_published_revenue_reconciles_with_raw_invoices", "assert_published_tickets_reconcile_with_raw_tickets")
+MRR_RECONCILIATIONS = ("assert_month_end_mrr_reconciles_with_subscriptions", "assert_account_month_mrr_reconciles_with_subscriptions")
 
 
-def _run_reconciliations(paths, tmp_path: Path) -> subprocess.CompletedProcess:
+def _run_reconciliations(paths, tmp_path: Path, *, command: str = "test", select=RECONCILIATIONS, build_values=None):
     return subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), "test", "--select", *RECONCILIATIONS,
+            str(Path(sys.executable).parent / "dbt"), command, "--select", *select, "--exclude", "test_type:unit",
             "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
             # Its own target and logs: the project's target/ holds the pipeline's manifest.
             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-            "--vars", json.dumps({"as_of_date": "2024-03-10"}),
+            "--vars", json.dumps({"as_of_date": "2024-03-10", **(build_values or {})}),
         ],
         env={**os.environ, "CX_WAREHOUSE_PATH": str(paths.warehouse_db)},
         capture_output=True, text=True, timeout=600,
@@ -51,3 +52,38 @@ def test_reconciliations_pass_on_the_published_marts_and_name_the_month_a_broken
     # tests/fixtures/handbuilt/expected.md: January's paid revenue is 1,025, February has 4 tickets.
     assert revenue == [(date(2024, 1, 1), 525, 1025, 0)]
     assert tickets == [(date(2024, 2, 1), 5, 4)]
+
+
+def test_the_mrr_reconciliations_fail_on_a_wrong_published_month_and_on_an_account_month_an_incremental_build_got_wrong(handbuilt_run, tmp_path):
+    paths, _ = handbuilt_run
+    passing = _run_reconciliations(paths, tmp_path, select=MRR_RECONCILIATIONS)
+    assert passing.returncode == 0, passing.stdout
+
+    con = duckdb.connect(str(paths.warehouse_db))
+    # As if the MRR mart had lost C's new subscription in February.
+    con.execute("UPDATE marts.cx_mrr_monthly SET mrr_end = mrr_end - 100 WHERE month = DATE '2024-02-01'")
+    con.close()
+    failing_month = _run_reconciliations(paths, tmp_path, select=MRR_RECONCILIATIONS[:1])
+
+    con = duckdb.connect(str(paths.warehouse_db))
+    # As if the movements kept from an earlier build had A's February MRR at 250 instead of 150.
+    con.execute("UPDATE intermediate.int_account_mrr_movements SET mrr_end = mrr_end + 100 WHERE account_id = 'A' AND month = DATE '2024-02-01'")
+    con.close()
+    # An incremental build of the account months from every landed row (loaded since 2000): it
+    # restates A's months from the movements, and checks the account months it wrote.
+    failing_account_month = _run_reconciliations(
+        paths, tmp_path, command="build",
+        select=("int_changed_subscriptions", "int_changed_accounts", "int_account_mrr_monthly", MRR_RECONCILIATIONS[1]),
+        build_values={"loaded_since": "2000-01-01 00:00:00", "previous_as_of_date": "2024-03-10"},
+    )
+
+    assert (failing_month.returncode, failing_account_month.returncode) == (1, 1), failing_account_month.stdout
+    con = duckdb.connect(str(paths.warehouse_db), read_only=True)
+    try:
+        months = con.execute(f"SELECT * FROM test_failures.{MRR_RECONCILIATIONS[0]}").fetchall()
+        account_months = con.execute(f"SELECT * FROM test_failures.{MRR_RECONCILIATIONS[1]}").fetchall()
+    finally:
+        con.close()
+    # tests/fixtures/handbuilt/expected.md: February ends at 400 with 3 paying accounts, A at 150.
+    assert months == [(date(2024, 2, 1), 300, 400, 3, 3)]
+    assert account_months == [("A", date(2024, 2, 1), 250, 150)]
