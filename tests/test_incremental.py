@@ -4,6 +4,7 @@ Incremental builds)."""
 
 import contextlib
 import csv
+import gzip
 import io
 import shutil
 from datetime import date
@@ -18,6 +19,11 @@ from published import published_tables
 # The last change day opens a new month: the incremental run adds that month and restates the last
 # one, the riskiest step of the monthly incremental models.
 AS_OF = date(2026, 2, 1)
+# The last change day stays in its month: the month-end instant of the running month moves by a day,
+# and only the subscriptions with a period starting or ending in that day are restated for it (the
+# test ends one such period: in the generated data, every period that starts or ends on a day comes
+# with a new version of its subscription or invoice that day).
+WITHIN_A_MONTH_AS_OF = date(2026, 1, 31)
 # A change day before the last one: re-delivering it is not something an incremental build can follow.
 REDELIVERED = Path("helpdesk/tickets/2026-01-30.csv")
 
@@ -51,41 +57,105 @@ def _fresh_full_run(tmp_path: Path, name: str, extracts: Path) -> Path:
     return data
 
 
-@pytest.fixture(scope="module")
-def sample_extracts(tmp_path_factory, dbt_manifest) -> Path:
-    """The default sample: a full load and seven daily change extracts up to AS_OF."""
+def _generate(tmp_path_factory, as_of: date) -> Path:
+    """A sample: a full load and seven daily change extracts up to as_of."""
     data = tmp_path_factory.mktemp("sample")
     with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(io.StringIO()):
         env.setenv("CX_DATA_DIR", str(data))
-        assert cli.main(["generate", "--as-of", AS_OF.isoformat()]) == 0
+        assert cli.main(["generate", "--as-of", as_of.isoformat()]) == 0
     return data / "extracts"
 
 
-@pytest.fixture(scope="module")
-def nightly(sample_extracts, tmp_path_factory) -> Path:
-    """A data folder built the night before AS_OF's extracts arrived, then incrementally with them."""
+def _built_then_built_incrementally(extracts: Path, as_of: date, tmp_path_factory) -> Path:
+    """A data folder built the night before as_of's extracts arrived, then incrementally with them."""
     data = tmp_path_factory.mktemp("nightly")
-    last_day = f"{AS_OF.isoformat()}."
-    shutil.copytree(sample_extracts, data / "extracts", ignore=lambda _, names: [n for n in names if n.startswith(last_day)])
+    last_day = f"{as_of.isoformat()}."
+    shutil.copytree(extracts, data / "extracts", ignore=lambda _, names: [n for n in names if n.startswith(last_day)])
     _run(data)
     assert _last_build(data)[0] == "full_refresh"
-    held_back = list(sample_extracts.rglob(f"{last_day}*"))
+    held_back = list(extracts.rglob(f"{last_day}*"))
     assert len(held_back) == 9
     for path in held_back:
-        shutil.copy2(path, data / "extracts" / path.relative_to(sample_extracts))
+        shutil.copy2(path, data / "extracts" / path.relative_to(extracts))
     _run(data)
     return data
 
 
-def test_an_incremental_run_publishes_what_a_full_rebuild_publishes(nightly, sample_extracts, tmp_path):
+def _assert_publishes_what_a_full_rebuild_publishes(nightly: Path, extracts: Path, tmp_path: Path) -> None:
     mode, reason = _last_build(nightly)
     assert mode == "incremental", reason
-    rebuilt = _fresh_full_run(tmp_path, "rebuilt", sample_extracts)
+    rebuilt = _fresh_full_run(tmp_path, "rebuilt", extracts)
 
     incremental, full = published_tables(settings.Paths(nightly)), published_tables(settings.Paths(rebuilt))
     assert {table: len(rows) for table, rows in incremental.items()} == {table: len(rows) for table, rows in full.items()}
     for table in settings.PUBLISHED_TABLES:
         assert incremental[table] == full[table], table
+
+
+@pytest.fixture(scope="module")
+def sample_extracts(tmp_path_factory, dbt_manifest) -> Path:
+    return _generate(tmp_path_factory, AS_OF)
+
+
+@pytest.fixture(scope="module")
+def nightly(sample_extracts, tmp_path_factory) -> Path:
+    return _built_then_built_incrementally(sample_extracts, AS_OF, tmp_path_factory)
+
+
+def test_an_incremental_run_publishes_what_a_full_rebuild_publishes(nightly, sample_extracts, tmp_path):
+    _assert_publishes_what_a_full_rebuild_publishes(nightly, sample_extracts, tmp_path)
+
+
+def _end_a_period_on(extracts: Path, as_of: date) -> str:
+    """Ends the period of one paid subscription invoice, delivered before as_of and the last of its
+    subscription to cover the month end, on as_of: the running month's instant (the day after the
+    as-of date) passes that end on the night of as_of, when nothing of the subscription lands.
+    Returns the invoice's id."""
+    folder = extracts / "billing" / "invoices"
+    rows = {path: _read_csv(path) for path in sorted(folder.glob("*.csv*"))}
+    every_version = [row for path_rows in rows.values() for row in path_rows[1]]
+    last_day = f"{as_of.isoformat()}."
+    landed_last = {
+        row["subscription_id"]
+        for entity in ("invoices", "subscriptions")
+        for path in (extracts / "billing" / entity).glob(f"{last_day}*")
+        for row in _read_csv(path)[1]
+    }
+    versions = {}
+    latest_end = {}
+    for row in every_version:
+        versions[row["invoice_id"]] = versions.get(row["invoice_id"], 0) + 1
+        latest_end[row["subscription_id"]] = max(latest_end.get(row["subscription_id"], ""), row["service_period_end"])
+    for path, (fields, path_rows) in rows.items():
+        if path.name.startswith(last_day) or path.suffix != ".csv":
+            continue
+        for row in path_rows:
+            if (
+                row["invoice_type"] == "subscription" and row["status"] == "paid" and versions[row["invoice_id"]] == 1
+                and row["subscription_id"] not in landed_last
+                and row["service_period_start"] < as_of.isoformat() < row["service_period_end"]
+                and row["service_period_end"] == latest_end[row["subscription_id"]]
+            ):
+                row["service_period_end"] = as_of.isoformat()
+                with path.open("w", newline="", encoding="utf-8") as handle:
+                    writer = csv.DictWriter(handle, fieldnames=fields)
+                    writer.writeheader()
+                    writer.writerows(path_rows)
+                return row["invoice_id"]
+    raise AssertionError("no invoice period to end")
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with (gzip.open(path, "rt", newline="", encoding="utf-8") if path.suffix == ".gz" else path.open(newline="", encoding="utf-8")) as handle:
+        reader = csv.DictReader(handle)
+        return reader.fieldnames, list(reader)
+
+
+def test_an_incremental_run_within_a_month_publishes_what_a_full_rebuild_publishes(tmp_path_factory, dbt_manifest, tmp_path):
+    extracts = _generate(tmp_path_factory, WITHIN_A_MONTH_AS_OF)
+    _end_a_period_on(extracts, WITHIN_A_MONTH_AS_OF)
+    nightly = _built_then_built_incrementally(extracts, WITHIN_A_MONTH_AS_OF, tmp_path_factory)
+    _assert_publishes_what_a_full_rebuild_publishes(nightly, extracts, tmp_path)
 
 
 def _redeliver_without_a_ticket(extracts: Path) -> str:

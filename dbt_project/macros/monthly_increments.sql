@@ -12,18 +12,39 @@
   exist), or an earlier month with an exchange rate landed since (a late rate).
 -#}
 {% macro first_restated_month() -%}
-    {%- set previous = build_value('previous_as_of_date') -%}
-    {%- if previous is none and is_incremental() and flags.WHICH in ('run', 'build') -%}
-        {{ exceptions.raise_compiler_error("var 'previous_as_of_date' is required for an incremental build of " ~ this ~ ": run through `cx-pipeline run`, or pass --full-refresh") }}
-    {%- endif -%}
     (
         select least(
-            date_trunc('month', cast({{ "'" ~ previous ~ "'" if previous is not none else 'null' }} as date)),
+            date_trunc('month', {{ previous_as_of_date() }}),
             min(date_trunc('month', rate_date))
         )::date
         from {{ source('billing', 'fx_rates') }}
         where _loaded_at > {{ changed_since() }}
     )
+{%- endmacro %}
+
+{#-
+  The first month int_subscription_mrr_monthly restates for every subscription: the month of the
+  last build's as-of date once this build's as-of date is in a later month (that month's instant
+  moved to its end, later months are new); none while the as-of date stays in its month, where the
+  instant moved for the subscriptions with a period starting or ending in between only, which
+  int_changed_subscriptions lists. Exchange rates play no part: subscription MRR is in the invoice
+  currency.
+-#}
+{% macro first_month_restated_for_every_subscription() -%}
+    (
+        case when date_trunc('month', {{ previous_as_of_date() }}) < date_trunc('month', {{ as_of_date() }})
+            then date_trunc('month', {{ previous_as_of_date() }})::date
+        end
+    )
+{%- endmacro %}
+
+{#- The as-of date of the last successful build, NULL in a full refresh. -#}
+{% macro previous_as_of_date() -%}
+    {%- set previous = build_value('previous_as_of_date') -%}
+    {%- if previous is none and is_incremental() and flags.WHICH in ('run', 'build') -%}
+        {{ exceptions.raise_compiler_error("var 'previous_as_of_date' is required for an incremental build of " ~ this ~ ": run through `cx-pipeline run`, or pass --full-refresh") }}
+    {%- endif -%}
+    cast({{ "'" ~ previous ~ "'" if previous is not none else 'null' }} as date)
 {%- endmacro %}
 
 {#-
@@ -78,12 +99,12 @@
 
 {#-
   The first month a row joined by join_changed_months is restated from: the first restated month
-  (`months_before` months earlier, taken from the month rather than added to each row's month: date
+  (or the `first_month` given; `months_before` months earlier, taken from the month rather than added to each row's month: date
   arithmetic on every row of a monthly table cost a second at a million accounts), or its key's
   first changed month, whichever is earlier (least() skips the NULL of an unchanged key).
 -#}
-{% macro first_restated_month_of(alias, months_before=0) -%}
-    {%- set first_month = first_restated_month() -%}
+{% macro first_restated_month_of(alias, months_before=0, first_month=none) -%}
+    {%- set first_month = first_month or first_restated_month() -%}
     {%- if months_before -%}
         {%- set first_month = '(' ~ first_month ~ ' - interval ' ~ months_before ~ ' month)::date' -%}
     {%- endif -%}
