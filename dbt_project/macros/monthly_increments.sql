@@ -23,14 +23,15 @@
 {%- endmacro %}
 
 {#-
-  The first month int_subscription_mrr_monthly restates for every subscription: the month of the
-  last build's as-of date once this build's as-of date is in a later month (that month's instant
-  moved to its end, later months are new); none while the as-of date stays in its month, where the
-  instant moved for the subscriptions with a period starting or ending in between only, which
-  int_changed_subscriptions lists. Exchange rates play no part: subscription MRR is in the invoice
-  currency.
+  The first month the MRR models (int_subscription_mrr_monthly, int_account_mrr_movements,
+  int_account_mrr_monthly) restate for every key: the month of the last build's as-of date once
+  this build's as-of date is in a later month (that month's instant moved to its end, later months
+  are new); none while the as-of date stays in its month. The instant then moved for the
+  subscriptions with a period starting or ending in between only (int_changed_subscriptions), and
+  a rate landed since moves the converted MRR of the accounts with subscription months in its
+  currency only (int_changed_accounts): subscription MRR is in the invoice currency.
 -#}
-{% macro first_month_restated_for_every_subscription() -%}
+{% macro first_month_restated_for_every_key() -%}
     (
         case when date_trunc('month', {{ previous_as_of_date() }}) < date_trunc('month', {{ as_of_date() }})
             then date_trunc('month', {{ previous_as_of_date() }})::date
@@ -125,7 +126,9 @@
 
 {#- Accounts whose customer experience may have changed, each from the first month it may have changed in. -#}
 {% macro changed_experience_account_months() -%}
-    select account_id, experience_from_month as from_month from {{ changed_keys_model('int_changed_accounts') }}
+    select account_id, experience_from_month as from_month
+    from {{ changed_keys_model('int_changed_accounts') }}
+    where experience_from_month is not null
 {%- endmacro %}
 
 {#-

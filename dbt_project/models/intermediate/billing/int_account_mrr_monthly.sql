@@ -3,21 +3,21 @@
   month end with MRR > 0) through the as-of month: its MRR at that month end, 0 in the months it
   was not paying (int_account_mrr_movements only has the months with MRR at the start or the end).
   An incremental build recomputes each account whose MRR may have changed from its first changed
-  month (its first paid month can only move within them), and every account from the first
-  restated month.
+  month (int_changed_accounts; its first paid month can only move within them), and every account
+  from the last build's as-of month once the as-of date has moved into a later month (macro
+  first_month_restated_for_every_key).
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=[
-            "{{ delete_rows_from_month() }}",
+            "{{ delete_rows_from_month(first_month_restated_for_every_key()) }}",
             "{{ delete_rows_of_changed_keys(changed_mrr_account_months(), 'account_id') }}",
         ]
     )
 }}
 -- depends_on: {{ ref('int_changed_accounts') }}
--- depends_on: {{ source('billing', 'fx_rates') }}
 
 with
 
@@ -45,7 +45,7 @@ movements as (
     from {{ ref('int_account_mrr_movements') }} as movements
     {%- if is_incremental() %}
     {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'movements', 'changed_account') }}
-    where movements.month >= {{ first_restated_month_of('changed_account') }}
+    where movements.month >= {{ first_restated_month_of('changed_account', first_month=first_month_restated_for_every_key()) }}
     {%- endif %}
 ),
 
@@ -59,8 +59,10 @@ account_months as (
     {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'first_paid', 'changed_account') }}
     -- Only the restated months are generated: generating every account's months and filtering
     -- them took a second longer at a million accounts.
+    -- greatest() skips a NULL: an account restated from no month must generate none.
     inner join months
-        on months.month >= greatest(first_paid.first_paid_month, {{ first_restated_month_of('changed_account') }})
+        on months.month >= greatest(first_paid.first_paid_month, {{ first_restated_month_of('changed_account', first_month=first_month_restated_for_every_key()) }})
+        and {{ first_restated_month_of('changed_account', first_month=first_month_restated_for_every_key()) }} is not null
     {%- else %}
     inner join months
         on months.month >= first_paid.first_paid_month

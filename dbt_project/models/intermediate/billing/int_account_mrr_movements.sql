@@ -3,20 +3,21 @@
   the previous month (at that month's rates, `mrr_start`, and restated at this month's rates),
   MRR at the end of this month, and the movement that explains the difference (metrics.md).
   An incremental build recomputes each account whose MRR may have changed from its first changed
-  month, and every account from the first restated month.
+  month (int_changed_accounts: a changed subscription, or a rate landed for a currency it is billed
+  in), and every account from the last build's as-of month once the as-of date has moved into a
+  later month (macro first_month_restated_for_every_key).
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=[
-            "{{ delete_rows_from_month() }}",
+            "{{ delete_rows_from_month(first_month_restated_for_every_key()) }}",
             "{{ delete_rows_of_changed_keys(changed_mrr_account_months(), 'account_id') }}",
         ]
     )
 }}
 -- depends_on: {{ ref('int_changed_accounts') }}
--- depends_on: {{ source('billing', 'fx_rates') }}
 
 with
 
@@ -35,7 +36,7 @@ subscription_mrr as (
     {%- if is_incremental() %}
     -- The month before each restated one is where the restated month starts from.
     {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'subscription_months', 'changed_account', months_before=1) }}
-    where subscription_months.month >= {{ first_restated_month_of('changed_account', months_before=1) }}
+    where subscription_months.month >= {{ first_restated_month_of('changed_account', months_before=1, first_month=first_month_restated_for_every_key()) }}
     {%- endif %}
 ),
 
@@ -114,7 +115,7 @@ with_history as (
         on paired.account_id = first_paying.account_id
     {%- if is_incremental() %}
     {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'paired', 'changed_account') }}
-    where paired.month >= {{ first_restated_month_of('changed_account') }}
+    where paired.month >= {{ first_restated_month_of('changed_account', first_month=first_month_restated_for_every_key()) }}
     {%- endif %}
 ),
 

@@ -6,14 +6,14 @@
   its first changed month (int_changed_subscriptions: a version landed, or a period starting or
   ending between the two builds' month-end instants), and every subscription from the last build's
   as-of month once the as-of date has moved into a later month
-  (macro first_month_restated_for_every_subscription).
+  (macro first_month_restated_for_every_key).
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=[
-            "{{ delete_rows_from_month(first_month_restated_for_every_subscription()) }}",
+            "{{ delete_rows_from_month(first_month_restated_for_every_key()) }}",
             "{{ delete_rows_of_changed_keys(changed_subscription_months(), 'subscription_id') }}",
         ]
     )
@@ -65,7 +65,7 @@ subscription_invoices as (
         and invoices.status in ('paid', 'open')
     {%- if is_incremental() %}
         -- Every invoice that can cover a restated month end: it does not end before the month.
-        and invoices.service_period_end >= {{ first_restated_month_of('changed_subscription', first_month=first_month_restated_for_every_subscription()) }}
+        and invoices.service_period_end >= {{ first_restated_month_of('changed_subscription', first_month=first_month_restated_for_every_key()) }}
     {%- endif %}
 ),
 
@@ -114,5 +114,5 @@ from subscription_mrr
 {%- endif %}
 where subscription_mrr.mrr_native > 0
 {%- if is_incremental() %}
-    and subscription_mrr.month >= {{ first_restated_month_of('changed_subscription', first_month=first_month_restated_for_every_subscription()) }}
+    and subscription_mrr.month >= {{ first_restated_month_of('changed_subscription', first_month=first_month_restated_for_every_key()) }}
 {%- endif %}

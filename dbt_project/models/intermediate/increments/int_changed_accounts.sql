@@ -4,6 +4,10 @@
   - an account a changed subscription ever belonged to (int_changed_subscriptions) has MRR changes
     from the subscription's first changed month on; its customer experience from the month
     before, whose churn flag reads that month's movement;
+  - a rate landed since for a month moves the converted MRR of its currency from that month on
+    (carried forward to later months): an account with a subscription month in that currency from
+    the month before (which the month's bridge restates at the month's rate) has MRR changes from
+    the rate's month. Its experience does not move: paying and churn do not depend on rates;
   - a version of a changed ticket (a version of the ticket or of one of its events landed) or of a
     changed survey response reaches the experience's 90-day windows of its own month and later
     ones, so its account is restated from the month of each version: the month and the account
@@ -21,6 +25,25 @@ mrr_changes as (
     from {{ source('billing', 'subscriptions') }} as subscriptions
     inner join ({{ changed_subscription_months() }}) as changed_subscriptions
         on subscriptions.subscription_id = changed_subscriptions.subscription_id
+),
+
+rate_changes as (
+    select
+        subscription_months.account_id,
+        min(changed_rates.from_month) as mrr_from_month,
+        null::date as experience_from_month
+    from {{ ref('int_subscription_mrr_monthly') }} as subscription_months
+    inner join (
+        select
+            currency,
+            min(date_trunc('month', rate_date))::date as from_month
+        from {{ source('billing', 'fx_rates') }}
+        where _loaded_at > {{ changed_since() }}
+        group by currency
+    ) as changed_rates
+        on subscription_months.currency = changed_rates.currency
+        and subscription_months.month >= (changed_rates.from_month - interval 1 month)::date
+    group by subscription_months.account_id
 ),
 
 ticket_changes as (
@@ -43,6 +66,8 @@ survey_response_changes as (
 
 changes as (
     select * from mrr_changes
+    union all
+    select * from rate_changes
     union all
     select * from ticket_changes
     union all
