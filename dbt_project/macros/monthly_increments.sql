@@ -146,30 +146,32 @@
 {%- endmacro %}
 
 {#-
-  The rows of int_account_cx_experience an incremental build recomputes: those of every account
-  from the first restated month, or from the month before it once the first restated month is
-  complete (the month before's churn flag reads it, and is NULL while it runs), and those of each
-  changed account from its first changed month (macro join_changed_months). Restating
-  that month before every night, as the MRR models do, wrote half a million more rows each night at
-  a million accounts (docs/performance.md).
+  The first month int_account_cx_experience recomputes for every account: none while the as-of
+  date and the running month's instant (the day after it) stay in their month, where the windows
+  moved for the accounts with a ticket or answer entering or leaving the running month's window
+  only (int_changed_accounts). Once either moves into a later month, the last build's as-of month
+  and the month before it: that month's churn flag reads the next month's movement and is NULL
+  until the next month completes, and the months after are new. Restating that month before every
+  night, as the MRR models once did, wrote half a million more rows each night at a million
+  accounts (docs/performance.md). Rates play no part: paying and churn do not depend on them.
 -#}
 {% macro first_experience_restated_month() -%}
-    {%- set first_month = first_restated_month() -%}
     (
-        {{ first_month }}
-        - case when {{ first_month }} < date_trunc('month', {{ as_of_date() }} + 1) then interval 1 month else interval 0 month end
-    )::date
+        case when date_trunc('month', {{ previous_as_of_date() }}) < date_trunc('month', {{ as_of_date() }})
+                or date_trunc('month', {{ previous_as_of_date() }} + 1) < date_trunc('month', {{ as_of_date() }} + 1)
+            then (date_trunc('month', {{ previous_as_of_date() }}) - interval 1 month)::date
+        end
+    )
 {%- endmacro %}
 
 {#-
   The tickets or responses an incremental build of int_account_cx_experience reads, joined by
   join_changed_months as `changed_account`: those that can count in the window of a restated row,
-  which opens 90 days before its month ends. For every account that is from 90 days before the
-  first restated month, where the window of the month before it opens; for a changed account, from
-  90 days before its first changed month.
+  which opens at most 90 days before its month ends: from 90 days before the first month restated
+  for every account or for the changed account, whichever is earlier.
 -#}
 {% macro in_restated_windows(relation_alias, time_column) -%}
-    {{ relation_alias }}.{{ time_column }} >= {{ first_restated_month_of('changed_account') }} - interval 90 day
+    {{ relation_alias }}.{{ time_column }} >= {{ first_restated_month_of('changed_account', first_month=first_experience_restated_month()) }} - interval 90 day
 {%- endmacro %}
 
 {#-
@@ -184,4 +186,16 @@
         date_trunc('month', {{ time_column }} + interval 89 day),
         interval 1 month
     ))::date
+{%- endmacro %}
+
+{#-
+  Whether the time left or entered the running month's 90-day window, [instant - 90 days, instant),
+  when its instant moved from the day after the last build's as-of date to the day after this one.
+-#}
+{% macro between_the_two_window_bounds(time_column) -%}
+    (
+        ({{ time_column }} >= {{ previous_as_of_date() }} + 1 - interval 90 day
+            and {{ time_column }} < {{ as_of_date() }} + 1 - interval 90 day)
+        or ({{ time_column }} >= {{ previous_as_of_date() }} + 1 and {{ time_column }} < {{ as_of_date() }} + 1)
+    )
 {%- endmacro %}

@@ -12,6 +12,11 @@
     changed survey response reaches the experience's 90-day windows of its own month and later
     ones, so its account is restated from the month of each version: the month and the account
     it moved away from too.
+  - the running month's window, [instant - 90 days, instant), moved with its instant from the day
+    after the last build's as-of date to the day after this one's: an account with a ticket or
+    survey response (any version) leaving or entering it has experience changes from the last
+    as-of month. (A night whose as-of date or instant moves into a later month restates every
+    account; macro first_experience_restated_month.)
   Worked out once per build for the models that read it (macros changed_mrr_account_months and
   changed_experience_account_months). Empty in a full refresh, which restates everything.
 -#}
@@ -64,6 +69,24 @@ survey_response_changes as (
     where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
 ),
 
+window_changes as (
+    select
+        account_id,
+        null::date as mrr_from_month,
+        date_trunc('month', {{ previous_as_of_date() }})::date as experience_from_month
+    from {{ source('helpdesk', 'tickets') }}
+    where {{ between_the_two_window_bounds('created_at') }}
+
+    union all
+
+    select
+        account_id,
+        null::date as mrr_from_month,
+        date_trunc('month', {{ previous_as_of_date() }})::date as experience_from_month
+    from {{ source('crm', 'survey_responses') }}
+    where {{ between_the_two_window_bounds('submitted_at') }}
+),
+
 changes as (
     select * from mrr_changes
     union all
@@ -72,6 +95,8 @@ changes as (
     select * from ticket_changes
     union all
     select * from survey_response_changes
+    union all
+    select * from window_changes
 ),
 
 final as (

@@ -3,9 +3,10 @@
   customer experience of the 90 days before m's measurement instant (first replies, first-contact
   resolution, last NPS answer) and whether the account churned in m+1 (NULL while m+1 is not a
   complete month). The input of cx_roi_drivers.
-  An incremental build recomputes the accounts whose MRR, tickets or NPS answers may have changed
-  from the first month a change can reach, and every account from the first restated month
-  (macro first_experience_restated_month).
+  An incremental build recomputes the accounts whose MRR, tickets or NPS answers may have changed,
+  or whose running month's window a ticket or answer entered or left, from the first month a change
+  can reach (int_changed_accounts), and every account from the first restated month once the as-of
+  date or its month end moved into a later month (macro first_experience_restated_month).
 -#}
 {{
     config(
@@ -18,7 +19,6 @@
     )
 }}
 -- depends_on: {{ ref('int_changed_accounts') }}
--- depends_on: {{ source('billing', 'fx_rates') }}
 with
 
 months as (
@@ -86,8 +86,6 @@ paying_account_months as (
     select
         movements.account_id,
         movements.month,
-        months.measured_before,
-        months.window_from,
         coalesce(months.is_next_month_complete, false) as is_next_month_complete
     from movements
     inner join months
@@ -139,8 +137,6 @@ joined as (
     select
         paying_account_months.account_id,
         paying_account_months.month,
-        paying_account_months.window_from,
-        paying_account_months.measured_before,
         coalesce(ticket_experience.tickets_90d, 0) as tickets_90d,
         coalesce(ticket_experience.tickets_replied_90d, 0) as tickets_replied_90d,
         coalesce(ticket_experience.tickets_not_first_contact_resolved_90d, 0) as tickets_not_first_contact_resolved_90d,
@@ -166,8 +162,6 @@ final as (
     select
         account_id,
         month,
-        window_from::date as window_from,
-        measured_before as window_before,
         tickets_90d,
         tickets_replied_90d,
         tickets_not_first_contact_resolved_90d,
