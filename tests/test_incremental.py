@@ -19,11 +19,12 @@ from published import published_tables
 # The last change day opens a new month: the incremental run adds that month and restates the last
 # one, the riskiest step of the monthly incremental models.
 AS_OF = date(2026, 2, 1)
-# The last change day stays in its month: the month-end instant of the running month moves by a day,
-# and only the subscriptions with a period starting or ending in that day are restated for it (the
-# test ends one such period: in the generated data, every period that starts or ends on a day comes
-# with a new version of its subscription or invoice that day).
-WITHIN_A_MONTH_AS_OF = date(2026, 1, 31)
+# The last change day and the day after it stay in their month: the running month's instant moves by
+# a day, and only the subscriptions with a period starting or ending in that day, and the accounts
+# with a ticket or answer entering or leaving its 90-day window, are restated for it (the test ends
+# one such period: in the generated data, every period that starts or ends on a day comes with a
+# new version of its subscription or invoice that day).
+WITHIN_A_MONTH_AS_OF = date(2026, 1, 30)
 # A change day before the last one: re-delivering it is not something an incremental build can follow.
 REDELIVERED = Path("helpdesk/tickets/2026-01-30.csv")
 
@@ -151,11 +152,35 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
         return reader.fieldnames, list(reader)
 
 
-def test_an_incremental_run_within_a_month_publishes_what_a_full_rebuild_publishes(tmp_path_factory, dbt_manifest, tmp_path):
+def _incremental_tables(data: Path) -> dict[str, list[tuple]]:
+    """Every incremental table's rows but their build marker, sorted."""
+    con = duckdb.connect(str(settings.Paths(data).warehouse_db), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = '_built_at' "
+            "AND schema_name <> 'test_failures' ORDER BY ALL"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": sorted(con.execute(f"SELECT * EXCLUDE (_built_at) FROM {schema}.{table}").fetchall(), key=repr)
+            for schema, table in tables
+        }
+    finally:
+        con.close()
+
+
+def test_an_incremental_run_within_a_month_writes_what_a_full_rebuild_writes(tmp_path_factory, dbt_manifest, tmp_path):
+    """Compares the incremental tables, not the marts: the running month's experience is published
+    only once the month completes, and the marts rebuilt from equal tables differ only by the order
+    in which DuckDB's threads sum doubles (docs/decisions.md, Incremental builds)."""
     extracts = _generate(tmp_path_factory, WITHIN_A_MONTH_AS_OF)
     _end_a_period_on(extracts, WITHIN_A_MONTH_AS_OF)
     nightly = _built_then_built_incrementally(extracts, WITHIN_A_MONTH_AS_OF, tmp_path_factory)
-    _assert_publishes_what_a_full_rebuild_publishes(nightly, extracts, tmp_path)
+    assert _last_build(nightly)[0] == "incremental"
+    incremental, full = _incremental_tables(nightly), _incremental_tables(_fresh_full_run(tmp_path, "rebuilt", extracts))
+    assert "intermediate.int_account_cx_experience" in full
+    assert incremental.keys() == full.keys()
+    for table, rows in full.items():
+        assert incremental[table] == rows, table
 
 
 def _redeliver_without_a_ticket(extracts: Path) -> str:
