@@ -2,25 +2,11 @@
   The monthly models that grow with accounts x months (int_subscription_mrr_monthly,
   int_account_mrr_movements, int_account_mrr_monthly, int_account_cx_experience) are incremental
   by rows: a build deletes and recomputes the months a change can reach of the subscriptions or
-  accounts whose records changed, and every month from the first restated month for all of them
-  (docs/decisions.md, Incremental builds).
+  accounts whose records changed (int_changed_subscriptions, int_changed_accounts), and on a night
+  that moves into a later month every month from a first month for all of them
+  (first_month_restated_for_every_key, first_experience_restated_month; docs/decisions.md,
+  Incremental builds).
 -#}
-
-{#-
-  The first month whose figures can have moved for records that did not change: the month of the
-  last build's as-of date (its month-end instant moves with the as-of date, later months did not
-  exist), or an earlier month with an exchange rate landed since (a late rate).
--#}
-{% macro first_restated_month() -%}
-    (
-        select least(
-            date_trunc('month', {{ previous_as_of_date() }}),
-            min(date_trunc('month', rate_date))
-        )::date
-        from {{ source('billing', 'fx_rates') }}
-        where _loaded_at > {{ changed_since() }}
-    )
-{%- endmacro %}
 
 {#-
   The first month the MRR models (int_subscription_mrr_monthly, int_account_mrr_movements,
@@ -59,13 +45,13 @@
 {%- endmacro %}
 
 {#-
-  The rows a monthly model restates: every key's months from the first restated month (or the
-  month given), and each changed key's months from its first changed month (`from_month` of
+  The rows a monthly model restates: every key's months from `first_month` (none when it is NULL),
+  and each changed key's months from its first changed month (`from_month` of
   `changed_key_months_sql`). Deleted by two pre-hooks, a plain delete and a `DELETE ... USING` the
   few changed keys; read through join_changed_months and first_restated_month_of.
 -#}
-{% macro delete_rows_from_month(first_month=none) -%}
-    {{ delete_restated_rows('restated.month >= ' ~ (first_month or first_restated_month())) }}
+{% macro delete_rows_from_month(first_month) -%}
+    {{ delete_restated_rows('restated.month >= ' ~ first_month) }}
 {%- endmacro %}
 
 {% macro delete_rows_of_changed_keys(changed_key_months_sql, key) -%}
@@ -99,13 +85,13 @@
 {%- endmacro %}
 
 {#-
-  The first month a row joined by join_changed_months is restated from: the first restated month
-  (or the `first_month` given; `months_before` months earlier, taken from the month rather than added to each row's month: date
-  arithmetic on every row of a monthly table cost a second at a million accounts), or its key's
-  first changed month, whichever is earlier (least() skips the NULL of an unchanged key).
+  The first month a row joined by join_changed_months is restated from: `first_month`, the month
+  restated for every key (`months_before` months earlier, taken from the month rather than added to
+  each row's month: date arithmetic on every row of a monthly table cost a second at a million
+  accounts), or its key's first changed month, whichever is earlier (least() skips a NULL: NULL
+  for an unchanged key on a night that restates no month for every key).
 -#}
-{% macro first_restated_month_of(alias, months_before=0, first_month=none) -%}
-    {%- set first_month = first_month or first_restated_month() -%}
+{% macro first_restated_month_of(alias, first_month, months_before=0) -%}
     {%- if months_before -%}
         {%- set first_month = '(' ~ first_month ~ ' - interval ' ~ months_before ~ ' month)::date' -%}
     {%- endif -%}
