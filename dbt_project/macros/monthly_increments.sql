@@ -19,10 +19,15 @@
 -#}
 {% macro first_month_restated_for_every_key() -%}
     (
-        case when date_trunc('month', {{ previous_as_of_date() }}) < date_trunc('month', {{ as_of_date() }})
+        case when {{ as_of_month_moved() }}
             then date_trunc('month', {{ previous_as_of_date() }})::date
         end
     )
+{%- endmacro %}
+
+{#- Whether this build's as-of date is in a later month than the last build's (false in a full refresh). -#}
+{% macro as_of_month_moved() -%}
+    coalesce(date_trunc('month', {{ previous_as_of_date() }}) < date_trunc('month', {{ as_of_date() }}), false)
 {%- endmacro %}
 
 {#- The as-of date of the last successful build, NULL in a full refresh. -#}
@@ -100,7 +105,9 @@
 
 {#- Subscriptions whose month-end MRR may have changed, each from the first month it may have changed in. -#}
 {% macro changed_subscription_months() -%}
-    select subscription_id, from_month from {{ changed_keys_model('int_changed_subscriptions') }}
+    select subscription_id, from_month
+    from {{ changed_keys_model('int_changed_subscriptions') }}
+    where from_month is not null
 {%- endmacro %}
 
 {#- Accounts whose MRR may have changed, each from the first month it may have changed in. -#}

@@ -4,7 +4,19 @@
   subscription has a later paid/open subscription invoice starting in [due_end, due_end + grace);
   it is pending (left out of both counts) when not renewed and its grace window is still open at
   the as-of date. Only due months that are reporting months are kept.
+  An incremental build restates every due of the subscriptions int_changed_subscriptions lists:
+  those with a version of themselves or of an invoice landed, and those with a renewal the moving
+  as-of date changed (macro renewal_moved_by_the_as_of_date).
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_rows('restated.subscription_id in (select subscription_id from ' ~ changed_keys_model('int_changed_subscriptions') ~ ')') }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_subscriptions') }}
+
 with
 
 months as (
@@ -29,6 +41,9 @@ subscription_invoices as (
     from {{ ref('stg_billing__invoices') }}
     where invoice_type = 'subscription'
         and status in ('paid', 'open')
+    {%- if is_incremental() %}
+        and subscription_id in (select subscription_id from {{ changed_keys_model('int_changed_subscriptions') }})
+    {%- endif %}
 ),
 
 due as (
@@ -40,7 +55,7 @@ due as (
         date_trunc('month', subscription_invoices.service_period_end)::date as month,
         subscription_invoices.service_period_end as due_end,
         -- The grace window is [due_end, grace_ends): a renewal must start before this date.
-        (subscription_invoices.service_period_end + {{ var('renewal_grace_days') }}::integer)::date as grace_ends
+        {{ renewal_grace_ends('subscription_invoices.service_period_end') }} as grace_ends
     from subscription_invoices
     inner join subscriptions
         on subscription_invoices.subscription_id = subscriptions.subscription_id
@@ -72,7 +87,9 @@ classified as (
         on due.invoice_id = renewed.invoice_id
 )
 
-select classified.*
+select
+    classified.*,
+    {{ build_marker() }}
 from classified
 -- Service periods ending after the as-of month are due in months not reported yet.
 inner join months

@@ -1,6 +1,6 @@
 {#-
-  The subscriptions whose month-end MRR an incremental build restates, each with the first month a
-  change can reach: a version of the subscription landed since the last build (its interval,
+  The subscriptions an incremental build restates, each with the first month a change of its
+  month-end MRR can reach: a version of the subscription landed since the last build (its interval,
   status or account can move every month: from -infinity), or a version of one of its invoices
   (from the month the invoice's service period starts, the first month end it can cover). Every
   version of a changed invoice counts, so a subscription an invoice moved away from, and the
@@ -11,10 +11,12 @@
   instants (the days after the two as-of dates): the one month end whose instant moved can be
   covered by another invoice, or by none, for these only. Restating every subscription's as-of
   month instead rewrote 839,000 rows a night at a million accounts, against 147,000 this way
-  (docs/performance.md).
-  Worked out once per build for the monthly models that read it (macro changed_subscription_months):
-  each of their pre-hooks and queries scanned the 22 million raw invoices for it at a million
-  accounts. Empty in a full refresh, which restates everything.
+  (docs/performance.md). And, without a month (its MRR did not change), a subscription with a
+  renewal the moving as-of date changed (macro renewal_moved_by_the_as_of_date): int_renewals
+  restates every subscription listed.
+  Worked out once per build for the models that read it (macro changed_subscription_months,
+  int_renewals): each of their pre-hooks and queries scanned the 22 million raw invoices for it at
+  a million accounts. Empty in a full refresh, which restates everything.
 -#}
 with
 
@@ -36,17 +38,19 @@ subscriptions_of_changed_invoices as (
 ),
 
 -- An invoice covers the instant t when service_period_start < t <= service_period_end: moving t
--- from t0 to t1 changes that for a period starting or ending in [t0, t1) only.
-subscriptions_with_a_period_bound_passed as (
+-- from t0 to t1 changes that for a period starting or ending in [t0, t1) only. The renewals the
+-- moving as-of date changes leave MRR alone (no month). One scan of the staged invoices for both.
+{%- set period_bound_passed -%}
+    ((service_period_start >= {{ previous_as_of_date() }} + 1 and service_period_start < {{ as_of_date() }} + 1)
+        or (service_period_end >= {{ previous_as_of_date() }} + 1 and service_period_end < {{ as_of_date() }} + 1))
+{%- endset %}
+subscriptions_the_as_of_date_moved_past as (
     select
         subscription_id,
-        date_trunc('month', {{ previous_as_of_date() }})::date as from_month
+        case when {{ period_bound_passed }} then date_trunc('month', {{ previous_as_of_date() }})::date end as from_month
     from {{ ref('stg_billing__invoices') }}
     where subscription_id is not null
-        and (
-            (service_period_start >= {{ previous_as_of_date() }} + 1 and service_period_start < {{ as_of_date() }} + 1)
-            or (service_period_end >= {{ previous_as_of_date() }} + 1 and service_period_end < {{ as_of_date() }} + 1)
-        )
+        and ({{ period_bound_passed }} or {{ renewal_moved_by_the_as_of_date('service_period_end') }})
 ),
 
 changes as (
@@ -54,7 +58,7 @@ changes as (
     union all
     select * from subscriptions_of_changed_invoices
     union all
-    select * from subscriptions_with_a_period_bound_passed
+    select * from subscriptions_the_as_of_date_moved_past
 ),
 
 final as (
