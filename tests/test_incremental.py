@@ -138,10 +138,7 @@ def _end_a_period_on(extracts: Path, as_of: date) -> str:
                 and row["service_period_end"] == latest_end[row["subscription_id"]]
             ):
                 row["service_period_end"] = as_of.isoformat()
-                with path.open("w", newline="", encoding="utf-8") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=fields)
-                    writer.writeheader()
-                    writer.writerows(path_rows)
+                _write_csv(path, fields, path_rows)
                 return row["invoice_id"]
     raise AssertionError("no invoice period to end")
 
@@ -150,6 +147,13 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
     with (gzip.open(path, "rt", newline="", encoding="utf-8") if path.suffix == ".gz" else path.open(newline="", encoding="utf-8")) as handle:
         reader = csv.DictReader(handle)
         return reader.fieldnames, list(reader)
+
+
+def _write_csv(path: Path, fields: list[str], rows) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _incremental_tables(data: Path) -> dict[str, list[tuple]]:
@@ -188,13 +192,10 @@ def _redeliver_without_a_ticket(extracts: Path) -> str:
     with no version in any other file; returns the removed ticket's id."""
     versions: dict[str, int] = {}
     for path in (extracts / "helpdesk" / "tickets").glob("*.csv"):
-        with path.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                versions[row["ticket_id"]] = versions.get(row["ticket_id"], 0) + 1
+        for row in _read_csv(path)[1]:
+            versions[row["ticket_id"]] = versions.get(row["ticket_id"], 0) + 1
     target = extracts / REDELIVERED
-    with target.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        fields, rows = reader.fieldnames, list(reader)
+    fields, rows = _read_csv(target)
     counted = [
         row for row in rows
         if versions[row["ticket_id"]] == 1 and row["is_deleted"] != "true" and not row["merged_into_ticket_id"]
@@ -202,10 +203,7 @@ def _redeliver_without_a_ticket(extracts: Path) -> str:
     removed = counted[0]["ticket_id"]
     changed = next(row for row in counted[1:] if row["status"] != "closed")
     changed["status"] = "closed"
-    with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(row for row in rows if row["ticket_id"] != removed)
+    _write_csv(target, fields, [row for row in rows if row["ticket_id"] != removed])
     return removed
 
 
