@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
+from orchestration.lib.build_mode import HISTORY_WIDE_TAG, INCREMENTAL
+
 # Step keys of the nightly job that are not ingest steps, by the stage they are.
 STAGE_OF_STEP = {"cx_dbt_models": "dbt build", "serving__cx_metrics": "publish", "serving__cx_report": "report"}
 STAGES = ("ingest", "dbt build", "publish", "report")
@@ -33,6 +35,17 @@ def stage_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
     return {stage: round(max(spans[stage]) - min(spans[stage]), 1) for stage in STAGES if stage in spans}
 
 
+def _checks_not_run(instance: DagsterInstance, run_id: str, evaluations) -> list:
+    """The checks the run planned and never evaluated: the history-wide data tests an incremental
+    build leaves to the full refreshes, and the tests of a build stopped before them."""
+    planned = {
+        (entry.dagster_event.asset_check_planned_data.asset_key, entry.dagster_event.asset_check_planned_data.check_name)
+        for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+    }
+    evaluated = {(evaluation.asset_key, evaluation.check_name) for evaluation in evaluations}
+    return sorted(planned - evaluated, key=lambda check: (check[0].to_user_string(), check[1]))
+
+
 def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
     ingest_rows = {}
     published = None
@@ -51,6 +64,7 @@ def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
     evaluations = result.get_asset_check_evaluations()
     failed_checks = [e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
     warnings = [e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.WARN]
+    not_run = _checks_not_run(instance, result.run_id, evaluations)
 
     lines = ["", "=" * 72, f"Nightly run {'SUCCEEDED' if result.success else 'FAILED'} (run id {result.run_id})"]
     if ingest_rows:
@@ -73,7 +87,14 @@ def summarize(result: ExecuteInProcessResult, instance: DagsterInstance) -> str:
     if build:
         lines.append(f"dbt build:        {build['build_mode']} ({build['build_mode_reason']})")
     passed = len(evaluations) - len(failed_checks) - len(warnings)
-    lines.append(f"Checks:           {passed} passed, {len(warnings)} warned, {len(failed_checks)} failed")
+    lines.append(
+        f"Checks:           {passed} passed, {len(warnings)} warned, {len(failed_checks)} failed"
+        + (f", {len(not_run)} not run" if not_run else "")
+    )
+    for asset_key, check_name in not_run:
+        lines.append(f"  NOT RUN {asset_key.to_user_string()} :: {check_name}")
+    if not_run and build and build["build_mode"] == INCREMENTAL:
+        lines.append(f"          (an incremental build leaves the data tests tagged {HISTORY_WIDE_TAG} to the full refreshes)")
     for evaluation in warnings:
         lines.append(f"  WARN   {evaluation.asset_key.to_user_string()} :: {evaluation.check_name}")
     for evaluation in failed_checks:
