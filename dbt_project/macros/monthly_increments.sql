@@ -150,7 +150,7 @@
 -#}
 {% macro first_experience_restated_month() -%}
     (
-        case when date_trunc('month', {{ previous_as_of_date() }}) < date_trunc('month', {{ as_of_date() }})
+        case when {{ as_of_month_moved() }}
                 or date_trunc('month', {{ previous_as_of_date() }} + 1) < date_trunc('month', {{ as_of_date() }} + 1)
             then (date_trunc('month', {{ previous_as_of_date() }}) - interval 1 month)::date
         end
