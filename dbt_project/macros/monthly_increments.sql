@@ -126,8 +126,9 @@
 
 {#-
   A model of the keys changed since the last build (models/intermediate/increments), which every
-  build rebuilds first. An incremental build of a model that reads it without selecting it would
-  restate the keys of an earlier build: it stops instead. (A unit test gives the keys as rows.)
+  build rebuilds first, or a staged model whose rows this build wrote are the keys changed since
+  the last build. An incremental build of a model that reads it without selecting it would restate
+  the keys of an earlier build, or none: it stops instead. (A unit test gives the keys as rows.)
 -#}
 {% macro changed_keys_model(name) -%}
     {%- if execute and flags.WHICH in ('run', 'build') and model.resource_type == 'model'

@@ -9,14 +9,15 @@
   The one definition of the discount rule: cx_revenue_monthly and int_account_economics_12m
   count these rows. Kept on the invoice's row rather than in a table of orders, which cost a second
   write of most invoices (docs/performance.md).
-  An incremental build converts again the invoices of invoices_to_convert() and deletes those no
-  longer reported.
+  An incremental build deletes the invoices of invoices_to_convert_again() and converts the staged
+  invoices this build wrote (a version landed) and those of the restated months and currencies;
+  an invoice no longer reported stays deleted.
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed_keys('invoice_id', invoices_to_convert()) }}"
+        pre_hook="{{ delete_restated_rows(invoices_to_convert_again()) }}"
     )
 }}
 -- depends_on: {{ source('billing', 'invoices') }}
@@ -41,9 +42,11 @@ invoices as (
         revenue,
         issued_at,
         date_trunc('month', issued_at)::date as month
-    from {{ ref('stg_billing__invoices') }}
+    from {{ changed_keys_model('stg_billing__invoices') }}
     {%- if is_incremental() %}
-    where invoice_id in ({{ invoices_to_convert() }})
+    -- The staged invoices this build wrote are those with a version landed since the last build.
+    where _built_at = {{ this_build_started_at() }}
+        or (date_trunc('month', issued_at)::date, currency) in (select (month, currency) from ({{ restated_rate_months() }}))
     {%- endif %}
 ),
 
