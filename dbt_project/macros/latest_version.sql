@@ -4,18 +4,23 @@
   is deleted is dropped. In an incremental build, only the records that `incremental_keys` selects
   (by default those with a version landed since the last build), each from all its versions.
   Most records have one version: only the records with several go through the window, which halves
-  the cost at a million accounts (docs/performance.md). The raw relation is read in each branch
-  rather than through a shared CTE, which DuckDB would materialise whole. Keys are never null: the
-  contract quarantines a row without its key.
+  the cost at a million accounts (docs/performance.md). A full build reads the raw relation in each
+  branch rather than through a shared CTE, which DuckDB would materialise whole; an incremental
+  build materialises the few versions of the selected records once, where each branch scanned the
+  key column of the whole relation again. Keys are never null: the contract quarantines a row
+  without its key.
 -#}
 {% macro latest_version(relation, key, version_column='updated_at', has_is_deleted=false, incremental_keys=none) -%}
-    {%- set versions -%}
-        {{ relation }}
-        {%- if is_incremental() %}
-        where {{ key }} in ({{ incremental_keys or changed_keys(relation, key) }})
-        {%- endif %}
-    {%- endset -%}
+    {%- set versions = 'versions' if is_incremental() else relation -%}
     with
+    {%- if is_incremental() %}
+
+    versions as materialized (
+        select *
+        from {{ relation }}
+        where {{ key }} in ({{ incremental_keys or changed_keys(relation, key) }})
+    ),
+    {%- endif %}
 
     keys_with_several_versions as (
         select {{ key }}
@@ -26,13 +31,13 @@
 
     latest as (
         select *
-        from (select * from {{ versions }}) as versions
+        from {{ versions }} as versions
         anti join keys_with_several_versions using ({{ key }})
 
         union all
 
         select *
-        from (select * from {{ versions }}) as versions
+        from {{ versions }} as versions
         semi join keys_with_several_versions using ({{ key }})
         qualify row_number() over (
             partition by {{ key }}
