@@ -57,7 +57,7 @@ ticket_changes as (
         null::date as mrr_from_month,
         date_trunc('month', created_at)::date as experience_from_month
     from {{ source('helpdesk', 'tickets') }}
-    where ticket_id in ({{ changed_ticket_ids() }})
+    where {{ is_changed_ticket('ticket_id') }}
 ),
 
 survey_response_changes as (

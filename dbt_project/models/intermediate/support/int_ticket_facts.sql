@@ -11,7 +11,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed_keys('ticket_id', changed_ticket_ids()) }}"
+        pre_hook="{{ delete_restated_rows(is_changed_ticket('ticket_id')) }}"
     )
 }}
 -- depends_on: {{ source('helpdesk', 'tickets') }}
@@ -37,7 +37,7 @@ tickets as (
     from {{ ref('stg_helpdesk__tickets') }}
     where merged_into_ticket_id is null
     {%- if is_incremental() %}
-        and ticket_id in ({{ changed_ticket_ids() }})
+        and {{ is_changed_ticket('ticket_id') }}
     {%- endif %}
 ),
 
