@@ -1,7 +1,11 @@
 {#-
   The subscriptions an incremental build restates, each with the first month a change of its
-  month-end MRR can reach: a version of the subscription landed since the last build (its interval,
-  status or account can move every month: from -infinity), or a version of one of its invoices
+  month-end MRR can reach: a version of the subscription landed since the last build (from the
+  first month its staged invoices' periods can cover, when it is new or its versions differ in
+  what its MRR reads: account, billing interval, trialing or not; else its MRR did not change and
+  it is listed without a month, for its renewals: restating every month of each subscription with
+  a new version, most of them a status or an end date, rewrote whole account histories each night
+  at a million accounts, docs/performance.md), or a version of one of its invoices
   (from the month the invoice's service period starts, the first month end it can cover). Every
   version of a changed invoice counts, so a subscription an invoice moved away from, and the
   months a period moved away from, are restated too. Restating every month of a subscription whose
@@ -20,11 +24,32 @@
 -#}
 with
 
-changed_subscriptions as (
+subscription_versions as (
     select
         subscription_id,
-        '-infinity'::date as from_month
-    from ({{ changed_keys(source('billing', 'subscriptions'), 'subscription_id') }})
+        count(distinct {'account_id': account_id, 'billing_interval': billing_interval, 'is_trialing': status = 'trialing'}) > 1
+            or min(_loaded_at) > {{ changed_since() }} as mrr_may_have_changed
+    from {{ source('billing', 'subscriptions') }}
+    where subscription_id in ({{ changed_keys(source('billing', 'subscriptions'), 'subscription_id') }})
+    group by subscription_id
+),
+
+first_covered_months as (
+    select
+        subscription_id,
+        min(date_trunc('month', service_period_start))::date as first_month
+    from {{ ref('stg_billing__invoices') }}
+    where subscription_id in (select subscription_id from subscription_versions where mrr_may_have_changed)
+    group by subscription_id
+),
+
+changed_subscriptions as (
+    select
+        subscription_versions.subscription_id,
+        first_covered_months.first_month as from_month
+    from subscription_versions
+    left join first_covered_months
+        on subscription_versions.subscription_id = first_covered_months.subscription_id
 ),
 
 subscriptions_of_changed_invoices as (
