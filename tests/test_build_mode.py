@@ -70,6 +70,35 @@ def test_changed_settings_force_a_full_refresh(warehouse):
     assert "dbt vars changed" in plan.reason
 
 
+def test_a_missing_incremental_table_forces_a_full_refresh(warehouse):
+    _land(warehouse, date(2026, 3, 1))
+    _build(warehouse, "night-0")
+    _land(warehouse, date(2026, 3, 2))
+    warehouse.execute("CREATE SCHEMA staging")
+    warehouse.execute("CREATE TABLE staging.stg_billing__invoices (invoice_id VARCHAR)")
+    tables = ["intermediate.int_invoices_converted", "staging.stg_billing__invoices"]
+    plan = build_mode.plan_build(warehouse, SETTINGS, FINGERPRINT, tables)
+    assert plan.mode == build_mode.FULL_REFRESH
+    assert plan.reason == "incremental tables are missing from the warehouse (dropped?): intermediate.int_invoices_converted"
+    warehouse.execute("CREATE TABLE intermediate.int_invoices_converted (invoice_id VARCHAR)")
+    assert build_mode.plan_build(warehouse, SETTINGS, FINGERPRINT, tables).mode == build_mode.INCREMENTAL
+
+
+def test_incremental_tables_are_the_incremental_models_of_the_manifest():
+    def node(resource_type, schema, alias, materialized):
+        return {"resource_type": resource_type, "schema": schema, "alias": alias, "config": {"materialized": materialized}}
+
+    manifest = {
+        "nodes": {
+            "model.p.int_b": node("model", "intermediate", "int_b", "incremental"),
+            "model.p.stg_a": node("model", "staging", "stg_a", "incremental"),
+            "model.p.cx_c": node("model", "marts", "cx_c", "table"),
+            "seed.p.d": node("seed", "seeds", "d", "seed"),
+        }
+    }
+    assert build_mode.incremental_tables(manifest) == ["intermediate.int_b", "staging.stg_a"]
+
+
 def test_an_incremental_build_passes_the_last_builds_watermark_and_as_of_date(warehouse):
     _land(warehouse, date(2026, 3, 31))
     first = _build(warehouse, "night-0")

@@ -2,8 +2,10 @@
   The months and currencies whose rate is no longer the rate their stored rows of
   int_invoices_converted were converted at (the running month's rate moves with every day of rates;
   a late rate restates its month), or that have no stored row. Read by the model's pre-hook, which
-  deletes their invoices, and again by its query, which then finds no stored row for them: both
-  readings list the same months and currencies, whatever their rate (even a missing one).
+  deletes their invoices, and again by its query, which then finds no stored row for them: the
+  second reading lists every month and currency of the first, whatever their rate (even a missing
+  one), and may add one whose stored rows were all of invoices with a version landed, which the
+  build converts again anyway.
 -#}
 {% macro restated_rate_months() -%}
     select

@@ -21,7 +21,7 @@ def _plan_build(dbt_vars: dict[str, Any]) -> build_mode.BuildPlan:
         if warehouse.as_of_date(con) is None:
             raise dg.Failure(f"No extract has been landed yet: put files under {settings.paths().extracts_dir}")
         fingerprint = build_mode.project_sql_fingerprint(manifest, Path(DBT_PROJECT.project_dir) / "dbt_project.yml")
-        return build_mode.plan_build(con, dbt_vars, fingerprint)
+        return build_mode.plan_build(con, dbt_vars, fingerprint, build_mode.incremental_tables(manifest))
     finally:
         con.close()
 

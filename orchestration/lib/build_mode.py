@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -77,7 +78,21 @@ def project_sql_fingerprint(manifest: dict, project_file: Path) -> str:
     return digest.hexdigest()
 
 
-def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fingerprint: str) -> BuildPlan:
+def incremental_tables(manifest: dict) -> list[str]:
+    """The warehouse tables of the project's incremental models, as `schema.table`."""
+    return sorted(
+        f"{node['schema']}.{node['alias']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    )
+
+
+def plan_build(
+    con: duckdb.DuckDBPyConnection,
+    settings: dict[str, Any],
+    sql_fingerprint: str,
+    incremental_model_tables: Sequence[str] = (),
+) -> BuildPlan:
     """The build mode for the landed extracts, with the reason for it."""
     as_of, loaded_until = con.execute("SELECT max(extract_date), max(loaded_at) FROM ingest.extract_files").fetchone()
     last = _last_successful_build(con)
@@ -99,6 +114,12 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
         return plan(FULL_REFRESH, "the dbt project (a model, seed, data test, macro or dbt_project.yml) changed")
     if last["settings"] != settings:
         return plan(FULL_REFRESH, f"the dbt vars changed from {last['settings']} to {settings}")
+    # dbt builds a missing incremental table whole within an incremental build, and its rows then
+    # all carry this build's marker, which a model downstream reads as this build's changes
+    # (int_invoices_converted appends the staged invoices written by this build).
+    missing = _missing_tables(con, incremental_model_tables)
+    if missing:
+        return plan(FULL_REFRESH, f"incremental tables are missing from the warehouse (dropped?): {', '.join(missing)}")
     if (as_of - last["last_full_refresh_as_of"]).days >= FULL_REFRESH_EVERY_DAYS:
         return plan(
             FULL_REFRESH,
@@ -144,6 +165,16 @@ def plan_build(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], sql_fin
         INCREMENTAL,
         f"{new_files} file(s) landed since the last build (as of {last['as_of_date']}), all dated after it",
     )
+
+
+def _missing_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> list[str]:
+    present = {
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    return [table for table in tables if table not in present]
 
 
 def record_attempt(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:

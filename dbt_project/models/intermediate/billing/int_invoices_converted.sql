@@ -11,7 +11,7 @@
   write of most invoices (docs/performance.md).
   An incremental build deletes the invoices of invoices_to_convert_again() and converts the staged
   invoices this build wrote (a version landed) and those of the restated months and currencies;
-  an invoice no longer reported stays deleted.
+  an invoice whose version moved it out of the reporting months (or out of staging) stays deleted.
 -#}
 {{
     config(

@@ -3,8 +3,9 @@
   paid/open subscription invoice with the latest service_period_start (ties: latest issued_at, then
   largest invoice_id), divided by the billing interval in months. Trialing subscriptions and
   zero-revenue invoices add nothing. An incremental build recomputes each changed subscription from
-  its first changed month (int_changed_subscriptions: a version landed, or a period starting or
-  ending between the two builds' month-end instants), and every subscription from the last build's
+  its first changed month (int_changed_subscriptions: a version of it that changes what this model
+  reads, or of one of its invoices, landed; or a period starting or ending between the two builds'
+  month-end instants), and every subscription from the last build's
   as-of month once the as-of date has moved into a later month
   (macro first_month_restated_for_every_key).
 -#}

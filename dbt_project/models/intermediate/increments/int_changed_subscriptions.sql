@@ -1,14 +1,17 @@
 {#-
   The subscriptions an incremental build restates, each with the first month a change of its
-  month-end MRR can reach: a version of the subscription landed since the last build (from the
-  first month its staged invoices' periods can cover, when it is new or its versions differ in
-  what its MRR reads: account, billing interval, trialing or not; else its MRR did not change and
-  it is listed without a month, for its renewals: restating every month of each subscription with
-  a new version, most of them a status or an end date, rewrote whole account histories each night
-  at a million accounts, docs/performance.md), or a version of one of its invoices
-  (from the month the invoice's service period starts, the first month end it can cover). Every
-  version of a changed invoice counts, so a subscription an invoice moved away from, and the
-  months a period moved away from, are restated too. Restating every month of a subscription whose
+  month-end MRR can reach: a version of the subscription landed since the last build, or a version
+  of one of its invoices.
+  A subscription's own version counts when the subscription is new or its versions differ in what
+  its MRR reads (account, billing interval, and status trialing, other or NULL): from the first
+  month the service period of any of its staged invoices starts in, or without a month when it
+  has none. Any other version (most: a cancellation, an end date) leaves its MRR as it was; the
+  subscription is listed without a month, for its renewals. Restating every month of each
+  subscription with a version landed rewrote some 10,000 whole account histories a night at a
+  million accounts (docs/performance.md).
+  An invoice's version counts from the month the invoice's service period starts, the first month
+  end it can cover. Every version of a changed invoice counts, so a subscription an invoice moved
+  away from, and the months a period moved away from, are restated too. Restating every month of a subscription whose
   new invoice covers this month only rewrote 3.2 to 4.5 times as many old rows in the MRR models
   each night at a million accounts (docs/performance.md). And, from the last build's as-of month,
   a subscription with an invoice period that starts or ends between the two builds' month-end
