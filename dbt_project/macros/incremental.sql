@@ -6,15 +6,24 @@
 -#}
 
 {#-
-  Landing time after which raw rows count as changed: `loaded_since` minus the lookback. Commands
-  that only compile (docs generate, compile) render without the var: their SQL is not run.
+  Landing time after which raw rows count as changed: the last build's newest landing time minus
+  the lookback.
 -#}
 {% macro changed_since() -%}
+    ({{ last_build_landed_at() }} - to_hours({{ var('incremental_lookback_hours') | int }}))
+{%- endmacro %}
+
+{#-
+  The newest landing time the last build read (`loaded_since`): the raw rows landed until then are
+  what it staged. Commands that only compile (docs generate, compile) render without the var:
+  their SQL is not run.
+-#}
+{% macro last_build_landed_at() -%}
     {%- set loaded_since = build_value('loaded_since') -%}
     {%- if loaded_since is none and is_incremental() and flags.WHICH in ('run', 'build') -%}
         {{ exceptions.raise_compiler_error("var 'loaded_since' is required for an incremental build of " ~ this ~ ": run through `cx-pipeline run`, or pass --full-refresh") }}
     {%- endif -%}
-    (cast({{ "'" ~ loaded_since ~ "'" if loaded_since is not none else 'null' }} as timestamp) - to_hours({{ var('incremental_lookback_hours') | int }}))
+    cast({{ "'" ~ loaded_since ~ "'" if loaded_since is not none else 'null' }} as timestamp)
 {%- endmacro %}
 
 {#- Keys of a raw entity with a row landed since the last build. -#}
