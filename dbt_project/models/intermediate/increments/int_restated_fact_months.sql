@@ -1,11 +1,12 @@
 {#-
-  The reporting months whose sums by account attributes (int_attribute_sums_monthly) an incremental
-  build recomputes for every account:
+  The reporting months whose monthly facts an incremental build recomputes for every account, in
+  the sums by account attributes (int_attribute_sums_monthly) and the monthly tickets
+  (cx_tickets_monthly):
   - every month from the first one a change of MRR movements can reach: the earliest first changed
     month of a changed account (int_changed_accounts), or the month restated for every key (macro
     first_month_restated_for_every_key);
   - every month from the as-of month, whose lifecycle stages are taken at the as-of date, which
-    moves every night;
+    moves every night, and whose completeness moves with it;
   - the month of every version of a changed ticket (created_at; a version of the ticket or of one
     of its events landed since the last build) or survey response (submitted_at): the month a
     ticket or response moved to and the one it left, with or without an account.
