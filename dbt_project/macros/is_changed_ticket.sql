@@ -26,3 +26,20 @@
     from {{ source('helpdesk', 'ticket_events') }}
     where event_id in ({{ changed_keys(source('helpdesk', 'ticket_events'), 'event_id') }})
 {%- endmacro %}
+
+{#-
+  Every version of a changed ticket or survey response (a version of it, or for a ticket of one of
+  its events, landed): the months and accounts it was ever in, which a change reaches
+  (int_changed_accounts, int_restated_fact_months).
+-#}
+{% macro versions_of_changed_tickets() -%}
+    select account_id, created_at
+    from {{ source('helpdesk', 'tickets') }}
+    where {{ is_changed_ticket('ticket_id') }}
+{%- endmacro %}
+
+{% macro versions_of_changed_responses() -%}
+    select account_id, submitted_at
+    from {{ source('crm', 'survey_responses') }}
+    where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+{%- endmacro %}

@@ -193,3 +193,15 @@
         or ({{ time_column }} >= {{ previous_as_of_date() }} + 1 and {{ time_column }} < {{ as_of_date() }} + 1)
     )
 {%- endmacro %}
+
+{#-
+  The months int_restated_fact_months lists, which the models summing facts by month restate for
+  every account (int_attribute_sums_monthly, cx_tickets_monthly), and their pre-hook.
+-#}
+{% macro restated_fact_months() -%}
+    select month from {{ changed_keys_model('int_restated_fact_months') }}
+{%- endmacro %}
+
+{% macro delete_restated_fact_months() -%}
+    {{ delete_restated_rows('restated.month in (' ~ restated_fact_months() ~ ')') }}
+{%- endmacro %}

@@ -98,26 +98,9 @@ filled as (
         grid.is_complete_month,
         grid.dimension,
         grid.dimension_value,
-        coalesce(totals.customers_start, 0) as customers_start,
-        coalesce(totals.customers_new, 0) as customers_new,
-        coalesce(totals.customers_reactivated, 0) as customers_reactivated,
-        coalesce(totals.customers_churned, 0) as customers_churned,
-        coalesce(totals.customers_end, 0) as customers_end,
-        coalesce(totals.mrr_start, 0) as mrr_start,
-        coalesce(totals.fx_adjustment, 0) as fx_adjustment,
-        coalesce(totals.mrr_new, 0) as mrr_new,
-        coalesce(totals.mrr_expansion, 0) as mrr_expansion,
-        coalesce(totals.mrr_reactivation, 0) as mrr_reactivation,
-        coalesce(totals.mrr_contraction, 0) as mrr_contraction,
-        coalesce(totals.mrr_churned, 0) as mrr_churned,
-        coalesce(totals.mrr_end, 0) as mrr_end,
-        coalesce(totals.nps_responses, 0) as nps_responses,
-        coalesce(totals.nps_promoters, 0) as nps_promoters,
-        coalesce(totals.nps_detractors, 0) as nps_detractors,
-        coalesce(totals.csat_responses, 0) as csat_responses,
-        coalesce(totals.csat_positive, 0) as csat_positive,
-        coalesce(totals.tickets_created, 0) as tickets_created,
-        coalesce(totals.tickets_first_contact_resolved, 0) as tickets_first_contact_resolved
+        {%- for column in sum_columns if column not in ('movement_rows', 'response_rows') %}
+        coalesce(totals.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from grid
     left join totals
         on grid.month = totals.month

@@ -8,7 +8,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows('restated.month in (select month from ' ~ changed_keys_model('int_restated_fact_months') ~ ')') }}"
+        pre_hook="{{ delete_restated_fact_months() }}"
     )
 }}
 with
@@ -19,7 +19,7 @@ months as (
         is_complete_month
     from {{ ref('int_reporting_months') }}
     {%- if is_incremental() %}
-    where month in (select month from {{ changed_keys_model('int_restated_fact_months') }})
+    where month in ({{ restated_fact_months() }})
     {%- endif %}
 ),
 

@@ -3,7 +3,7 @@
   attributes (latest CRM segment, region and acquisition channel; the lifecycle stage at the month's
   reference date, its last day measured), which cx_segment_monthly fans out to its dimensions.
   Accounts missing from the CRM, tickets matched to no account and NULL attributes fall under
-  'unknown'. A group holds movements, responses or tickets when movement_rows, response_rows or
+  'unknown'; facts of months outside the reporting months are not summed. A group holds movements, responses or tickets when movement_rows, response_rows or
   tickets_created is above 0.
   Incremental as a ledger (docs/decisions.md, Incremental builds): several rows of a group add up.
   A build deletes and recomputes the months a changed fact can reach (int_restated_fact_months), and
@@ -16,7 +16,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows('restated.month in (select month from ' ~ changed_keys_model('int_restated_fact_months') ~ ')') }}"
+        pre_hook="{{ delete_restated_fact_months() }}"
     )
 }}
 
@@ -32,7 +32,7 @@ months as (
 {%- if is_incremental() %}
 
 restated_months as (
-    select month from {{ changed_keys_model('int_restated_fact_months') }}
+    {{ restated_fact_months() }}
 ),
 {%- endif %}
 
@@ -176,7 +176,7 @@ moved_account_attributes as (
     from {{ ref(model_name) }} as facts
     left join account_attributes
         on facts.account_id = account_attributes.account_id
-    left join months
+    inner join months
         on facts.month = months.month
     {%- if is_incremental() %}
     where facts.month in (select month from restated_months)
@@ -197,7 +197,7 @@ moved_account_attributes as (
     from {{ ref(model_name) }} as facts
     inner join moved_account_attributes
         on facts.account_id = moved_account_attributes.account_id
-    left join months
+    inner join months
         on facts.month = months.month
     where facts.month not in (select month from restated_months)
     {%- endif %}

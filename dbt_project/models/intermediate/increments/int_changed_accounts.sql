@@ -56,8 +56,7 @@ ticket_changes as (
         account_id,
         null::date as mrr_from_month,
         date_trunc('month', created_at)::date as experience_from_month
-    from {{ source('helpdesk', 'tickets') }}
-    where {{ is_changed_ticket('ticket_id') }}
+    from ({{ versions_of_changed_tickets() }}) as ticket_versions
 ),
 
 survey_response_changes as (
@@ -65,8 +64,7 @@ survey_response_changes as (
         account_id,
         null::date as mrr_from_month,
         date_trunc('month', submitted_at)::date as experience_from_month
-    from {{ source('crm', 'survey_responses') }}
-    where response_id in ({{ changed_keys(source('crm', 'survey_responses'), 'response_id') }})
+    from ({{ versions_of_changed_responses() }}) as response_versions
 ),
 
 window_changes as (
