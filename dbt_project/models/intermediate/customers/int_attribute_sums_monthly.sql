@@ -3,13 +3,13 @@
   attributes (latest CRM segment, region and acquisition channel; the lifecycle stage at the month's
   reference date, its last day measured), which cx_segment_monthly fans out to its dimensions.
   Accounts missing from the CRM, tickets matched to no account and NULL attributes fall under
-  'unknown'; facts of months outside the reporting months are not summed. A group holds movements, responses or tickets when movement_rows, response_rows or
-  tickets_created is above 0.
+  'unknown'; facts of months outside the reporting months are not summed. A group holds movements,
+  responses or tickets when movement_rows, response_rows or tickets_created is above 0.
   Incremental as a ledger (docs/decisions.md, Incremental builds): several rows of a group add up.
   A build deletes and recomputes the months a changed fact can reach (int_restated_fact_months), and
   for an account whose attributes changed since the last build appends, in every other month, its
   facts under the new attributes and the same facts negated under the attributes the last build
-  used: the facts of those months did not change, and re-reading all 40 million facts to move a few
+  used: the facts of those months did not change, and re-reading all 39 million facts to move a few
   hundred accounts cost most of cx_segment_monthly's build at a million accounts.
 -#}
 {{
@@ -112,8 +112,7 @@ account_attributes as (
     select
         accounts.account_id,
         accounts.signup_date,
-        attribute_combinations.attributes_key,
-        1 as sign
+        attribute_combinations.attributes_key
     from accounts
     inner join attribute_combinations
         on accounts.segment = attribute_combinations.segment
@@ -168,7 +167,7 @@ moved_account_attributes as (
         facts.{{ column }},
         {%- endfor %}
         account_attributes.attributes_key,
-        coalesce(account_attributes.sign, 1) as sign,
+        1 as sign,
         coalesce(
             {{ lifecycle_stage(months_since_signup('account_attributes.signup_date', 'months.reference_date')) }},
             'unknown'
