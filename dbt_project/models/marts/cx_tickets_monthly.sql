@@ -1,8 +1,9 @@
 {#-
   Incremental by month: a build deletes and recomputes the months a changed ticket can reach
   (int_restated_fact_months: the months of every version of a changed ticket, and every month from
-  the as-of month, whose completeness moves), rather than re-reading the 12 million ticket facts
-  at a million accounts. The restated months are appended at the end: the table is in no order.
+  the last as-of month, whose completeness moves with the as-of date), rather than re-reading the
+  12 million ticket facts at a million accounts. The restated months are appended at the end: the
+  table is in no order.
 -#}
 {{
     config(
