@@ -211,16 +211,11 @@ def _hold_back_newest_day(extracts_dir: Path, held_back_dir: Path) -> str:
 PIPELINE_STATE = ("warehouse", "dagster", "serving")
 
 
-def _keep_state(data_dir: Path, kept_dir: Path) -> None:
-    shutil.rmtree(kept_dir, ignore_errors=True)
+def _copy_state(source_dir: Path, target_dir: Path) -> None:
+    """Replaces the pipeline's state in `target_dir` with that of `source_dir` (links kept as links)."""
     for name in PIPELINE_STATE:
-        shutil.copytree(data_dir / name, kept_dir / name, symlinks=True)
-
-
-def _restore_state(kept_dir: Path, data_dir: Path) -> None:
-    for name in PIPELINE_STATE:
-        shutil.rmtree(data_dir / name, ignore_errors=True)
-        shutil.copytree(kept_dir / name, data_dir / name, symlinks=True)
+        shutil.rmtree(target_dir / name, ignore_errors=True)
+        shutil.copytree(source_dir / name, target_dir / name, symlinks=True)
 
 
 def _drop_from_page_cache(folder: Path) -> None:
@@ -240,11 +235,11 @@ def run_nightly(data_dir: Path, work_dir: Path, memory_limit: str, runs: int) ->
     """The incremental run `runs` times, each from the state the full run left."""
     kept_dir = work_dir / "before_incremental_run"
     if runs > 1:
-        _keep_state(data_dir, kept_dir)
+        _copy_state(data_dir, kept_dir)
     measured = []
     for number in range(1, runs + 1):
         if number > 1:
-            _restore_state(kept_dir, data_dir)
+            _copy_state(kept_dir, data_dir)
         _drop_from_page_cache(data_dir / "warehouse")
         print(f"[bench] incremental run {number} of {runs}", flush=True)
         measured.append(run_pipeline(data_dir, memory_limit, work_dir / f"incremental_run_{number}.log"))
