@@ -57,14 +57,14 @@ account_mrr as (
         on account_mrr.month = as_of.as_of_month
 ),
 
--- Every invoice of a reporting month (int_invoices_converted holds no other), for revenue to date.
-invoices as (
+-- Revenue to date: every invoice of the reporting months, summed exactly, one row per account.
+invoice_totals as (
     select
         account_id,
-        revenue,
-        {{ is_paid_revenue() }} as is_paid_revenue,
-        {{ is_counted_credit_note() }} as is_credit_note
-    from {{ ref('int_invoices_converted') }}
+        (revenue_paid + credit_note_revenue)::double as realized_revenue,
+        revenue_paid::double as revenue_paid,
+        invoices_paid
+    from {{ ref('int_account_invoice_totals') }}
 ),
 
 -- The sums of the 12 months m-11..m, one row per account.
@@ -132,17 +132,6 @@ segment_lifetime as (
     from {{ ref('cx_clv_monthly') }} as clv
     inner join as_of
         on clv.month = as_of.as_of_month
-),
-
-invoice_totals as (
-    select
-        account_id,
-        coalesce(sum(revenue) filter (where is_paid_revenue), 0)
-            + coalesce(sum(revenue) filter (where is_credit_note), 0) as realized_revenue,
-        sum(revenue) filter (where is_paid_revenue) as revenue_paid,
-        count(*) filter (where is_paid_revenue) as invoices_paid
-    from invoices
-    group by account_id
 ),
 
 subscription_totals as (

@@ -9,15 +9,16 @@
   The one definition of the discount rule: cx_revenue_monthly and int_account_economics_12m
   count these rows. Kept on the invoice's row rather than in a table of orders, which cost a second
   write of most invoices (docs/performance.md).
-  An incremental build deletes the invoices of invoices_to_convert_again() and converts the staged
-  invoices this build wrote (a version landed) and those of the restated months and currencies;
-  an invoice whose version moved it out of the reporting months (or out of staging) stays deleted.
+  An incremental build keeps the invoices of invoices_to_convert_again() as they were (for
+  int_account_invoice_totals) and deletes them, then converts the staged invoices this build wrote
+  (a version landed) and those of the restated months and currencies; an invoice whose version
+  moved it out of the reporting months (or out of staging) stays deleted.
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_restated_rows(invoices_to_convert_again()) }}"
+        pre_hook=["{{ keep_replaced_invoices() }}", "{{ delete_replaced_invoices() }}"]
     )
 }}
 -- depends_on: {{ source('billing', 'invoices') }}
