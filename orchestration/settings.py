@@ -41,6 +41,10 @@ PUBLISHED_TABLES = (
     "cx_customer_360",
     "cx_segment_monthly",
 )
+# Incremental marts a publication copies from the last one but for the rows written since, by their
+# unique key: writing cx_feedback's two million responses whole took 3.2 s of a nightly run at a
+# million accounts, its night's rows 0.3 s (docs/performance.md).
+PUBLISHED_BY_KEY = {"cx_feedback": "response_id"}
 
 
 @dataclass(frozen=True)

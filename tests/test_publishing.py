@@ -1,6 +1,8 @@
 """Publishing switches complete sets of files in with one rename and cleans up after an interrupted one."""
 
-from datetime import date
+import subprocess
+import sys
+from datetime import date, datetime
 
 import duckdb
 import pytest
@@ -121,3 +123,79 @@ def test_the_build_marker_of_an_incremental_mart_is_not_published(data_dir):
     assert _serving_rows(data_dir, "SELECT * FROM cx.cx_example") == [(7,)]
     assert [row[0] for row in _serving_rows(data_dir, "DESCRIBE cx.cx_example")] == ["figure"]
     assert duckdb.sql(f"SELECT * FROM '{data_dir.parquet_dir / 'cx_example.parquet'}'").fetchall() == [(7,)]
+
+
+def _warehouse_with_feedback(paths, rows: list[tuple[str, int, str]]) -> None:
+    """An incremental mart keyed by response_id: (response_id, score, build marker)."""
+    con = duckdb.connect(str(paths.warehouse_db))
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con.execute("CREATE OR REPLACE TABLE marts.cx_example (response_id VARCHAR, score INTEGER, _built_at TIMESTAMP)")
+    con.executemany("INSERT INTO marts.cx_example VALUES (?, ?, ?)", rows)
+    con.close()
+
+
+def _published_feedback(paths) -> list[tuple]:
+    in_database = _serving_rows(paths, "SELECT * FROM cx.cx_example ORDER BY response_id")
+    in_parquet = duckdb.sql(f"SELECT * FROM '{paths.parquet_dir / 'cx_example.parquet'}' ORDER BY response_id").fetchall()
+    assert in_parquet == in_database
+    return in_database
+
+
+def test_a_mart_published_by_key_copies_the_rows_built_before_the_last_publication_and_replaces_the_rest(data_dir):
+    keys = {"cx_example": "response_id"}
+    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 6, "2024-03-10 02:00"), ("r3", 7, "2024-03-10 02:00")])
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1", keys)
+    assert _published_feedback(data_dir) == [("r1", 5), ("r2", 6), ("r3", 7)]
+    # Marks the live copy of r1, which the next publication copies rather than reading the mart again.
+    con = duckdb.connect(str(data_dir.current_publication / "cx_metrics.duckdb"))
+    con.execute("UPDATE cx.cx_example SET score = 50 WHERE response_id = 'r1'")
+    con.close()
+
+    # The next build rewrote r2, deleted r3 and added r4; r1 is as the last publication saw it.
+    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 9, "2024-03-11 02:00"), ("r4", 4, "2024-03-11 02:00")])
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 11), "run-2", keys)
+
+    assert _published_feedback(data_dir) == [("r1", 50), ("r2", 9), ("r4", 4)]
+    assert _serving_rows(data_dir, "SELECT table_name, row_count, built_until FROM cx._publication") == [
+        ("cx_example", 3, datetime(2024, 3, 11, 2, 0))
+    ]
+
+    # A full refresh rewrote every row: the mart is published anew.
+    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-12 02:00"), ("r2", 9, "2024-03-12 02:00")])
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 12), "run-3", keys)
+
+    assert _published_feedback(data_dir) == [("r1", 5), ("r2", 9)]
+
+
+def test_a_mart_published_by_key_whose_columns_changed_is_published_anew(data_dir):
+    keys = {"cx_example": "response_id"}
+    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00")])
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1", keys)
+    con = duckdb.connect(str(data_dir.warehouse_db))
+    con.execute("ALTER TABLE marts.cx_example ADD COLUMN comment VARCHAR DEFAULT 'new column'")
+    con.execute("INSERT INTO marts.cx_example VALUES ('r2', 6, '2024-03-11 02:00', 'added')")
+    con.close()
+
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 11), "run-2", keys)
+
+    assert _published_feedback(data_dir) == [("r1", 5, "new column"), ("r2", 6, "added")]
+
+
+def test_a_mart_published_by_key_is_written_anew_while_a_client_holds_the_live_database_for_writing(data_dir):
+    keys = {"cx_example": "response_id"}
+    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00")])
+    publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1", keys)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; duckdb.connect({str(data_dir.serving_db.resolve())!r}); print('open', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline() == "open\n"
+        _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 6, "2024-03-11 02:00")])
+        publish_marts(data_dir, ("cx_example",), date(2024, 3, 11), "run-2", keys)
+    finally:
+        writer.kill()
+        writer.wait()
+
+    assert _published_feedback(data_dir) == [("r1", 5), ("r2", 6)]

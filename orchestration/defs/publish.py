@@ -33,7 +33,7 @@ def published_metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult
         as_of = warehouse.as_of_date(con)
     finally:
         con.close()
-    publication = publish_marts(paths, settings.PUBLISHED_TABLES, as_of, context.run_id)
+    publication = publish_marts(paths, settings.PUBLISHED_TABLES, as_of, context.run_id, settings.PUBLISHED_BY_KEY)
     context.log.info(f"published {', '.join(f'cx.{t} ({n} rows)' for t, n in publication.tables.items())} as of {as_of}")
     con = duckdb.connect(str(paths.serving_db), read_only=True)
     try:
