@@ -136,14 +136,17 @@ def _warehouse_with_feedback(paths, rows: list[tuple[str, int, str]]) -> None:
 
 def _published_feedback(paths) -> list[tuple]:
     in_database = _serving_rows(paths, "SELECT * FROM cx.cx_example ORDER BY response_id")
-    in_parquet = duckdb.sql(f"SELECT * FROM '{paths.parquet_dir / 'cx_example.parquet'}' ORDER BY response_id").fetchall()
+    parquet_file = paths.parquet_dir / "cx_example.parquet"
+    in_parquet = duckdb.sql(f"SELECT * FROM '{parquet_file}' ORDER BY response_id").fetchall()
     assert in_parquet == in_database
     return in_database
 
 
 def test_a_mart_published_by_key_copies_the_rows_built_before_the_last_publication_and_replaces_the_rest(data_dir):
     keys = {"cx_example": "response_id"}
-    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 6, "2024-03-10 02:00"), ("r3", 7, "2024-03-10 02:00")])
+    _warehouse_with_feedback(
+        data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 6, "2024-03-10 02:00"), ("r3", 7, "2024-03-10 02:00")]
+    )
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1", keys)
     assert _published_feedback(data_dir) == [("r1", 5), ("r2", 6), ("r3", 7)]
     # Marks the live copy of r1, which the next publication copies rather than reading the mart again.
@@ -152,7 +155,9 @@ def test_a_mart_published_by_key_copies_the_rows_built_before_the_last_publicati
     con.close()
 
     # The next build rewrote r2, deleted r3 and added r4; r1 is as the last publication saw it.
-    _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 9, "2024-03-11 02:00"), ("r4", 4, "2024-03-11 02:00")])
+    _warehouse_with_feedback(
+        data_dir, [("r1", 5, "2024-03-10 02:00"), ("r2", 9, "2024-03-11 02:00"), ("r4", 4, "2024-03-11 02:00")]
+    )
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 11), "run-2", keys)
 
     assert _published_feedback(data_dir) == [("r1", 50), ("r2", 9), ("r4", 4)]
@@ -185,8 +190,12 @@ def test_a_mart_published_by_key_is_written_anew_while_a_client_holds_the_live_d
     keys = {"cx_example": "response_id"}
     _warehouse_with_feedback(data_dir, [("r1", 5, "2024-03-10 02:00")])
     publish_marts(data_dir, ("cx_example",), date(2024, 3, 10), "run-1", keys)
+    holds_for_writing = (
+        f"import duckdb, time; duckdb.connect({str(data_dir.serving_db.resolve())!r}); "
+        "print('open', flush=True); time.sleep(60)"
+    )
     writer = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; duckdb.connect({str(data_dir.serving_db.resolve())!r}); print('open', flush=True); time.sleep(60)"],
+        [sys.executable, "-c", holds_for_writing],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -93,7 +93,11 @@ def remove_stale_publications(paths: Paths) -> None:
 
 
 def _write_serving_files(
-    warehouse_db: Path, publication_dir: Path, tables: tuple[str, ...], keys: Mapping[str, str], previous: Path | None
+    warehouse_db: Path,
+    publication_dir: Path,
+    tables: tuple[str, ...],
+    keys: Mapping[str, str],
+    previous: Path | None,
 ) -> dict[str, datetime | None]:
     """Writes the serving database and the Parquet files; returns each table's newest build marker."""
     serving_db = publication_dir / "cx_metrics.duckdb"
@@ -106,7 +110,8 @@ def _write_serving_files(
         con.execute(f"ATTACH {_sql_literal(serving_db)} AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS serving.{SERVING_SCHEMA}")
         for (table,) in con.execute(
-            f"SELECT table_name FROM duckdb_tables() WHERE database_name = 'serving' AND schema_name = '{SERVING_SCHEMA}'"
+            "SELECT table_name FROM duckdb_tables() "
+            f"WHERE database_name = 'serving' AND schema_name = '{SERVING_SCHEMA}'"
         ).fetchall():
             if table not in keys or table not in tables:
                 con.execute(f"DROP TABLE serving.{SERVING_SCHEMA}.{table}")
@@ -116,11 +121,12 @@ def _write_serving_files(
             built_until[table] = _newest_build_marker(con, table)
             since = previous_built_until.get(table) if table in keys else None
             if since is not None and _same_columns(con, table) and _has_rows_built_by(con, table, since):
-                _replace_rows_built_since(con, table, keys[table], since)
+                _replace_rows_built_since(con, table, columns, keys[table], since)
             else:
                 con.execute(f"DROP TABLE IF EXISTS serving.{SERVING_SCHEMA}.{table}")
                 con.execute(
-                    f"CREATE TABLE serving.{SERVING_SCHEMA}.{table} AS SELECT {columns} FROM warehouse.{MARTS_SCHEMA}.{table}"
+                    f"CREATE TABLE serving.{SERVING_SCHEMA}.{table} AS "
+                    f"SELECT {columns} FROM warehouse.{MARTS_SCHEMA}.{table}"
                 )
             parquet_file = publication_dir / "parquet" / f"{table}.parquet"
             con.execute(f"COPY serving.{SERVING_SCHEMA}.{table} TO {_sql_literal(parquet_file)} (FORMAT parquet)")
@@ -143,8 +149,10 @@ def _built_until(serving_db: Path) -> dict[str, datetime]:
         return {}
     try:
         log_columns = {
-            name for (name,) in con.execute(
-                f"SELECT column_name FROM duckdb_columns() WHERE schema_name = '{SERVING_SCHEMA}' AND table_name = '_publication'"
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() "
+                f"WHERE schema_name = '{SERVING_SCHEMA}' AND table_name = '_publication'"
             ).fetchall()
         }
         if not {"built_until", "storage_version"} <= log_columns:
@@ -172,7 +180,8 @@ def _same_columns(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     def columns(database: str, schema: str) -> list[tuple]:
         return con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() "
-            f"WHERE database_name = ? AND schema_name = ? AND table_name = ? AND column_name <> '{BUILD_MARKER_COLUMN}' "
+            "WHERE database_name = ? AND schema_name = ? AND table_name = ? "
+            f"AND column_name <> '{BUILD_MARKER_COLUMN}' "
             "ORDER BY column_index",
             [database, schema, table],
         ).fetchall()
@@ -187,7 +196,9 @@ def _has_rows_built_by(con: duckdb.DuckDBPyConnection, table: str, since: dateti
     ).fetchone()[0]
 
 
-def _replace_rows_built_since(con: duckdb.DuckDBPyConnection, table: str, key: str, since: datetime) -> None:
+def _replace_rows_built_since(
+    con: duckdb.DuckDBPyConnection, table: str, columns: str, key: str, since: datetime
+) -> None:
     """Keeps the published rows whose key the mart still holds in a row written by then, and adds
     the rows written after: what the mart holds, since a build replaces a row whole and marks it."""
     published = f"serving.{SERVING_SCHEMA}.{table}"
@@ -198,11 +209,15 @@ def _replace_rows_built_since(con: duckdb.DuckDBPyConnection, table: str, key: s
         f"(SELECT {key} FROM {mart} WHERE {BUILD_MARKER_COLUMN} <= ? AND {key} IS NOT NULL)",
         [since],
     )
-    con.execute(f"INSERT INTO {published} SELECT {_published_columns(con, table)} FROM {mart} WHERE {BUILD_MARKER_COLUMN} > ?", [since])
-    published_rows, mart_rows = con.execute(f"SELECT (SELECT count(*) FROM {published}), (SELECT count(*) FROM {mart})").fetchone()
+    con.execute(f"INSERT INTO {published} SELECT {columns} FROM {mart} WHERE {BUILD_MARKER_COLUMN} > ?", [since])
+    published_rows, mart_rows = con.execute(
+        f"SELECT (SELECT count(*) FROM {published}), (SELECT count(*) FROM {mart})"
+    ).fetchone()
     if published_rows != mart_rows:
         con.execute("ROLLBACK")
-        raise RuntimeError(f"publishing {table} by {key}: {published_rows} rows published against {mart_rows} in the mart")
+        raise RuntimeError(
+            f"publishing {table} by {key}: {published_rows} rows published against {mart_rows} in the mart"
+        )
     con.execute("COMMIT")
 
 
