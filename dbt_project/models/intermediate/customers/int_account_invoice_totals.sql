@@ -21,8 +21,6 @@
 
 with
 
-{%- if is_incremental() %}
-
 signed_invoices as (
     select
         account_id,
@@ -31,6 +29,8 @@ signed_invoices as (
         revenue,
         1 as sign
     from {{ changed_keys_model('int_invoices_converted') }}
+    {%- if is_incremental() %}
+    -- The rows this build wrote, less those it replaced, as its pre-hook kept them.
     where _built_at = {{ this_build_started_at() }}
 
     union all
@@ -42,19 +42,8 @@ signed_invoices as (
         revenue,
         -1 as sign
     from {{ replaced_invoices(ref('int_invoices_converted')) }}
+    {%- endif %}
 ),
-{%- else %}
-
-signed_invoices as (
-    select
-        account_id,
-        invoice_type,
-        status,
-        revenue,
-        1 as sign
-    from {{ ref('int_invoices_converted') }}
-),
-{%- endif %}
 
 sums as (
     select
