@@ -1,10 +1,14 @@
-"""The event log storage of orchestration/dagster.yaml keeps an engine per database file, and keeps
-only a few run databases' engines however many runs are read."""
+"""The event log storage of orchestration/dagster.yaml keeps one connection per database file, keeps
+only a few run databases' connections however many runs are read, and leaves each run's events in its
+database file, where a webserver watching the file sees them."""
 
+import shutil
+import sqlite3
 import time
 
 from dagster._core.events.log import EventLogEntry
 
+from orchestration.lib import event_log
 from orchestration.lib.event_log import RUN_ENGINES_KEPT, CachedEngineSqliteEventLogStorage
 
 
@@ -15,22 +19,53 @@ def _message(run_id: str, text: str) -> EventLogEntry:
     )
 
 
-def test_events_of_each_run_are_stored_through_one_engine_per_database(tmp_path):
+def _messages(storage: CachedEngineSqliteEventLogStorage, run_id: str) -> list[str]:
+    return [record.event_log_entry.user_message for record in storage.get_records_for_run(run_id).records]
+
+
+def _sqlite_connection(storage: CachedEngineSqliteEventLogStorage, run_id: str) -> sqlite3.Connection:
+    with storage.run_connection(run_id) as conn:
+        return conn.connection.dbapi_connection
+
+
+def test_events_of_each_run_are_stored_through_one_connection_per_database(tmp_path):
     storage = CachedEngineSqliteEventLogStorage(str(tmp_path))
     run_ids = [f"run-{number}" for number in range(RUN_ENGINES_KEPT + 3)]
     for run_id in run_ids:
         storage.store_event(_message(run_id, "first"))
-        engine = storage._run_engines[run_id]
+        connection = _sqlite_connection(storage, run_id)
         storage.store_event(_message(run_id, "second"))
-        assert storage._run_engines[run_id] is engine
+        assert _sqlite_connection(storage, run_id) is connection
+        assert connection.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
 
     assert list(storage._run_engines) == run_ids[-RUN_ENGINES_KEPT:]
-    # A run whose engine was let go is read (and written) through a new one.
+    # A run whose connection was let go is read (and written) through a new one.
     for run_id in run_ids:
-        assert [record.event_log_entry.user_message for record in storage.get_records_for_run(run_id).records] == [
-            "first", "second",
-        ]
+        assert _messages(storage, run_id) == ["first", "second"]
     assert list(storage._run_engines) == run_ids[-RUN_ENGINES_KEPT:]
+
+
+def test_a_stored_event_is_in_the_run_database_file_not_only_in_its_write_ahead_log(tmp_path):
+    storage = CachedEngineSqliteEventLogStorage(str(tmp_path / "runs"))
+    storage.store_event(_message("run-a", "watched"))
+
+    # The file alone, without its write-ahead log, as a webserver's file watcher sees it change.
+    (tmp_path / "copy").mkdir()
+    shutil.copy(tmp_path / "runs" / "run-a.db", tmp_path / "copy" / "run-a.db")
+    copy = CachedEngineSqliteEventLogStorage(str(tmp_path / "copy"))
+    assert _messages(copy, "run-a") == ["watched"]
+
+
+def test_a_forked_process_opens_its_own_connections(tmp_path, monkeypatch):
+    storage = CachedEngineSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_message("run-a", "parent"))
+    parents = _sqlite_connection(storage, "run-a")
+
+    monkeypatch.setattr(event_log.os, "getpid", lambda: -1)
+    storage.store_event(_message("run-a", "child"))
+
+    assert _sqlite_connection(storage, "run-a") is not parents
+    assert _messages(storage, "run-a") == ["parent", "child"]
 
 
 def test_a_wiped_storage_recreates_the_run_databases_it_writes_to(tmp_path):
@@ -40,4 +75,4 @@ def test_a_wiped_storage_recreates_the_run_databases_it_writes_to(tmp_path):
 
     storage.store_event(_message("run-a", "after"))
 
-    assert [record.event_log_entry.user_message for record in storage.get_records_for_run("run-a").records] == ["after"]
+    assert _messages(storage, "run-a") == ["after"]
