@@ -5,12 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from orchestration import settings
+from orchestration.lib import warehouse
 
 RECONCILIATIONS = ("assert_published_revenue_reconciles_with_raw_invoices", "assert_published_tickets_reconcile_with_raw_tickets")
 MRR_RECONCILIATIONS = ("assert_month_end_mrr_reconciles_with_subscriptions", "assert_account_month_mrr_reconciles_with_subscriptions")
@@ -30,6 +30,19 @@ def _run_reconciliations(paths, tmp_path: Path, *, command: str = "test", select
     )
 
 
+def _failing_rows(paths, tmp_path: Path) -> dict[str, list[dict]]:
+    """The failing rows of each test the last run failed, found as the pipeline finds them."""
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    con = duckdb.connect(str(paths.warehouse_db), read_only=True)
+    try:
+        return {
+            r["unique_id"].split(".")[2]: warehouse.failing_test_rows(con, r["compiled_code"])
+            for r in results if r["status"] == "fail"
+        }
+    finally:
+        con.close()
+
+
 def test_reconciliations_pass_on_the_published_marts_and_name_the_month_a_broken_mart_gets_wrong(handbuilt_run, tmp_path):
     paths, _ = handbuilt_run
     passing = _run_reconciliations(paths, tmp_path)
@@ -43,15 +56,13 @@ def test_reconciliations_pass_on_the_published_marts_and_name_the_month_a_broken
     failing = _run_reconciliations(paths, tmp_path)
 
     assert failing.returncode == 1
-    con = duckdb.connect(str(paths.warehouse_db), read_only=True)
-    try:
-        revenue = con.execute(f"SELECT * FROM test_failures.{RECONCILIATIONS[0]}").fetchall()
-        tickets = con.execute(f"SELECT * FROM test_failures.{RECONCILIATIONS[1]}").fetchall()
-    finally:
-        con.close()
     # tests/fixtures/handbuilt/expected.md: January's paid revenue is 1,025, February has 4 tickets.
-    assert revenue == [(date(2024, 1, 1), 525, 1025, 0)]
-    assert tickets == [(date(2024, 2, 1), 5, 4)]
+    assert _failing_rows(paths, tmp_path) == {
+        RECONCILIATIONS[0]: [
+            {"month": "2024-01-01", "revenue_paid": "525.0", "expected_revenue_paid": "1025.0", "invoices_without_rate": "0.0"}
+        ],
+        RECONCILIATIONS[1]: [{"month": "2024-02-01", "tickets_created": "5", "expected_tickets_created": "4"}],
+    }
 
 
 def test_the_mrr_reconciliations_fail_on_a_wrong_published_month_and_on_an_account_month_an_incremental_build_got_wrong(handbuilt_run, tmp_path):
@@ -64,6 +75,7 @@ def test_the_mrr_reconciliations_fail_on_a_wrong_published_month_and_on_an_accou
     con.execute("UPDATE marts.cx_mrr_monthly SET mrr_end = mrr_end - 100 WHERE month = DATE '2024-02-01'")
     con.close()
     failing_month = _run_reconciliations(paths, tmp_path, select=MRR_RECONCILIATIONS[:1])
+    months = _failing_rows(paths, tmp_path)
 
     con = duckdb.connect(str(paths.warehouse_db))
     # As if the movements kept from an earlier build had A's February MRR at 250 instead of 150.
@@ -78,12 +90,12 @@ def test_the_mrr_reconciliations_fail_on_a_wrong_published_month_and_on_an_accou
     )
 
     assert (failing_month.returncode, failing_account_month.returncode) == (1, 1), failing_account_month.stdout
-    con = duckdb.connect(str(paths.warehouse_db), read_only=True)
-    try:
-        months = con.execute(f"SELECT * FROM test_failures.{MRR_RECONCILIATIONS[0]}").fetchall()
-        account_months = con.execute(f"SELECT * FROM test_failures.{MRR_RECONCILIATIONS[1]}").fetchall()
-    finally:
-        con.close()
     # tests/fixtures/handbuilt/expected.md: February ends at 400 with 3 paying accounts, A at 150.
-    assert months == [(date(2024, 2, 1), 300, 400, 3, 3)]
-    assert account_months == [("A", date(2024, 2, 1), 250, 150)]
+    assert months == {
+        MRR_RECONCILIATIONS[0]: [
+            {"month": "2024-02-01", "mrr_end": "300.0", "expected_mrr_end": "400.0", "customers_end": "3", "expected_customers_end": "3"}
+        ]
+    }
+    assert _failing_rows(paths, tmp_path)[MRR_RECONCILIATIONS[1]] == [
+        {"account_id": "A", "month": "2024-02-01", "mrr_end": "250.0", "expected_mrr_end": "150.0"}
+    ]

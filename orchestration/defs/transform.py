@@ -51,9 +51,9 @@ def _record_success(run_id: str) -> None:
         con.close()
 
 
-def _stored_failing_rows(run_results: dict) -> dict[str, list[dict]]:
-    """The first rows each failed or warning dbt test stored (store_failures), by unique_id. Read
-    once dbt has finished: it holds the warehouse's write lock while it runs."""
+def _failing_rows(run_results: dict) -> dict[str, list[dict]]:
+    """The first failing rows of each failed or warning dbt test, by unique_id. Read once dbt has
+    finished: it holds the warehouse's write lock while it runs."""
     tests = [
         r for r in run_results.get("results", [])
         if r["unique_id"].startswith("test.") and r.get("status") in ("fail", "warn", "error")
@@ -62,13 +62,13 @@ def _stored_failing_rows(run_results: dict) -> dict[str, list[dict]]:
         return {}
     con = warehouse.connect(settings.paths().warehouse_db, read_only=True)
     try:
-        return {r["unique_id"]: warehouse.failed_test_samples(con, r.get("relation_name") or "") for r in tests}
+        return {r["unique_id"]: warehouse.failing_test_rows(con, r.get("compiled_code") or "") for r in tests}
     finally:
         con.close()
 
 
 def _describe_failures(run_results: dict, failing_rows: dict[str, list[dict]]) -> str:
-    """Names each failed dbt node with the first rows its test stored, so the log says what broke."""
+    """Names each failed dbt node with its test's first failing rows, so the log says what broke."""
     failed = [r for r in run_results.get("results", []) if r.get("status") in ("fail", "error")]
     lines = []
     for result in failed:
@@ -79,7 +79,7 @@ def _describe_failures(run_results: dict, failing_rows: dict[str, list[dict]]) -
 
 
 def _with_failing_rows(check: dg.AssetCheckResult, failing_rows: dict[str, list[dict]]) -> dg.AssetCheckResult:
-    """The check with the rows its dbt test stored, so the UI shows what failed, not only how many."""
+    """The check with its dbt test's first failing rows, so the UI shows what failed, not only how many."""
     unique_id = getattr(check.metadata["unique_id"], "value", check.metadata["unique_id"])
     return dg.AssetCheckResult(
         passed=False,
@@ -116,14 +116,14 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
     failed_checks = []
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult) and not event.passed:
-            failed_checks.append(event)  # completed with its stored failing rows once dbt has finished
+            failed_checks.append(event)  # completed with its failing rows once dbt has finished
         elif isinstance(event, dg.Output):
             yield event.with_metadata({**event.metadata, **build_metadata})
         else:
             yield event
     keep_parse_state(invocation.target_path)
     run_results = invocation.get_artifact("run_results.json")
-    failing_rows = _stored_failing_rows(run_results)
+    failing_rows = _failing_rows(run_results)
     for check in failed_checks:
         yield _with_failing_rows(check, failing_rows)
     if not invocation.is_successful():

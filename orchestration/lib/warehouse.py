@@ -340,12 +340,16 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
     return con.execute("SELECT max(extract_date) FROM ingest.extract_files").fetchone()[0]
 
 
-def failed_test_samples(con: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> list[dict]:
-    """Rows a failed dbt test stored (store_failures), to say what exactly failed."""
-    if not table:
+def failing_test_rows(con: duckdb.DuckDBPyConnection, test_sql: str, limit: int = 5) -> list[dict]:
+    """The first rows a failed dbt test's compiled query returns, to say what exactly failed. The
+    tests store no failing rows (docs/decisions.md), so the query runs again, on the warehouse the
+    build left; a query that errors gives no rows."""
+    query = test_sql.strip().rstrip(";")
+    if not query:
         return []
     try:
-        frame = con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}").df()
-    except duckdb.CatalogException:
+        # On lines of its own: the test's SQL may end with a comment.
+        frame = con.execute(f"SELECT * FROM (\n{query}\n) AS failing_rows LIMIT {int(limit)}").df()
+    except duckdb.Error:
         return []
     return frame.astype(str).to_dict("records")
