@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.ingest import ingest
 from orchestration.defs.publish import published_metrics
 from orchestration.defs.report import cx_report
 from orchestration.defs.schedules import nightly_job, nightly_schedule
@@ -11,7 +11,7 @@ from orchestration.defs.transform import cx_dbt_models
 from orchestration.lib.dbt import dbt_resource
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, cx_dbt_models, published_metrics, cx_report],
+    assets=[ingest, cx_dbt_models, published_metrics, cx_report],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[complete_extract_day],
