@@ -59,21 +59,12 @@ class ExtractFile:
         return digest.hexdigest()
 
 
-def connect(
-    db_path: Path | None = None, read_only: bool = False, checkpoint_on_close: bool = True
-) -> duckdb.DuckDBPyConnection:
-    """`checkpoint_on_close=False` leaves what the connection wrote since DuckDB's last automatic
-    checkpoint (under 16 MB) in the write-ahead log, which the next connections replay and the next
-    read-write one checkpoints when it closes (the build recording its attempt): at a million
-    accounts a checkpoint took 0.4 s however little was written, once for every entity a nightly run
-    lands (docs/performance.md)."""
+def connect(db_path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     db_path = db_path or settings.paths().warehouse_db
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db_path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit()}'")
-    if not checkpoint_on_close:
-        con.execute("PRAGMA disable_checkpoint_on_shutdown")
     return con
 
 
