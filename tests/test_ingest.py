@@ -1,12 +1,15 @@
-"""Landing checked extracts in the raw layer: lineage, types, quarantine, re-runs and re-deliveries."""
+"""Landing checked extracts in the raw layer: lineage, types, quarantine, re-runs and re-deliveries;
+the ingest step that lands every entity."""
 
 import itertools
 import shutil
 from datetime import date, datetime
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from orchestration.defs.ingest import ingest
 from orchestration.lib import warehouse
 from orchestration.lib.contracts import ENTITIES_BY_PATH
 from orchestration.lib.ingest import ingest_entity
@@ -173,3 +176,47 @@ def test_a_misnamed_file_is_refused_by_name(con, data_dir):
 
     with pytest.raises(warehouse.ExtractNameError, match="invoices-march.csv"):
         _ingest(con, data_dir, INVOICES)
+
+
+def _materialize_ingest(selection=None):
+    return dg.materialize([ingest], selection=selection, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_the_ingest_step_lands_the_other_entities_then_fails_naming_the_refused_file(data_dir):
+    shutil.copytree(HANDBUILT, data_dir.extracts_dir)
+    (data_dir.extracts_dir / "billing" / "invoices" / "2024-03-10.csv").write_text("invoice_id,account_id\nix,A\n")
+
+    result = _materialize_ingest()
+
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert "billing/invoices/2024-03-10.csv" in failure.step_failure_data.user_failure_data.description
+    landed = {
+        "/".join(event.asset_key.path): event.step_materialization_data.materialization.metadata["rows_landed"].value
+        for event in result.get_asset_materialization_events()
+    }
+    assert sorted(landed) == sorted(entity.path for entity in ENTITIES_BY_PATH.values() if entity is not INVOICES)
+    assert landed["crm/accounts"] == 5
+    con = warehouse.connect(data_dir.warehouse_db, read_only=True)
+    try:
+        counts = con.execute("SELECT (SELECT count(*) FROM raw_billing.invoices), (SELECT count(*) FROM raw_crm.accounts)")
+        assert counts.fetchone() == (0, 5)
+    finally:
+        con.close()
+
+
+def test_the_ingest_step_lands_only_the_entities_selected(data_dir):
+    shutil.copytree(HANDBUILT, data_dir.extracts_dir)
+
+    result = _materialize_ingest(selection=["crm/accounts"])
+
+    assert result.success
+    assert [event.asset_key.path for event in result.get_asset_materialization_events()] == [["crm", "accounts"]]
+    assert [(check.check_name, check.passed) for check in result.get_asset_check_evaluations()] == [
+        ("quarantine_within_threshold", True)
+    ]
+    con = warehouse.connect(data_dir.warehouse_db, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw_billing.invoices").fetchone() == (0,)
+    finally:
+        con.close()
