@@ -99,3 +99,15 @@ def test_the_mrr_reconciliations_fail_on_a_wrong_published_month_and_on_an_accou
     assert _failing_rows(paths, tmp_path)[MRR_RECONCILIATIONS[1]] == [
         {"account_id": "A", "month": "2024-02-01", "mrr_end": "250.0", "expected_mrr_end": "150.0"}
     ]
+
+
+def test_a_failed_tests_rows_are_found_again_whatever_its_sql_ends_with():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE months AS SELECT * FROM (VALUES (DATE '2024-01-01', 525), (DATE '2024-02-01', 1025)) AS t (month, revenue)")
+    short_months = "select month, revenue from months where revenue < 1000"
+    january = [{"month": "2024-01-01", "revenue": "525"}]
+
+    assert warehouse.failing_test_rows(con, short_months + "\n-- months short of the raw invoices") == january
+    assert warehouse.failing_test_rows(con, short_months + ";\n") == january
+    assert warehouse.failing_test_rows(con, "select * from months_gone") == []
+    assert warehouse.failing_test_rows(con, "") == []
