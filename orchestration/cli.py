@@ -59,14 +59,10 @@ def generate(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     settings.prepare_dagster_home()
-    from dagster import DagsterInstance
-
-    from orchestration.lib.dbt import ensure_manifest
+    from orchestration.lib import warm_dbt
+    from orchestration.lib.dbt import DBT_PROJECT, ensure_manifest
 
     ensure_manifest()
-    from orchestration.definitions import defs
-    from orchestration.lib.run_summary import summarize
-
     lock_path = settings.paths().data_dir / ".nightly.lock"
     with lock_path.open("w") as lock:
         try:
@@ -74,18 +70,34 @@ def run(args: argparse.Namespace) -> int:
         except BlockingIOError:
             print(f"Another run holds {lock_path}; not starting a second one on the same data folder.")
             return 1
-        print(f"Running the nightly job on {settings.paths().data_dir}", flush=True)
-        job = defs.resolve_job_def("nightly")
-        with DagsterInstance.get() as instance:
-            _fail_runs_of_dead_processes(instance)
-            run_config = {**LOG_CONFIG, "ops": {"cx_dbt_models": {"config": {"dbt_vars": dict(args.set)}}}}
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config=run_config,
-                tags={LAUNCHER_TAG: "cx-pipeline run", PID_TAG: str(os.getpid())},
-            )
-            print(summarize(result, instance))
+        # dbt imports and parses while this process imports the job and lands the day's files.
+        worker = warm_dbt.start(settings.DBT_PROJECT_DIR, DBT_PROJECT.project_dir / DBT_PROJECT.target_path, dict(args.set))
+        os.environ[warm_dbt.SOCKET_ENV] = str(worker.socket_path)
+        try:
+            return _run_nightly_job(args)
+        finally:
+            del os.environ[warm_dbt.SOCKET_ENV]
+            worker.stop()
+
+
+def _run_nightly_job(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.lib.run_summary import summarize
+
+    print(f"Running the nightly job on {settings.paths().data_dir}", flush=True)
+    job = defs.resolve_job_def("nightly")
+    with DagsterInstance.get() as instance:
+        _fail_runs_of_dead_processes(instance)
+        run_config = {**LOG_CONFIG, "ops": {"cx_dbt_models": {"config": {"dbt_vars": dict(args.set)}}}}
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=run_config,
+            tags={LAUNCHER_TAG: "cx-pipeline run", PID_TAG: str(os.getpid())},
+        )
+        print(summarize(result, instance))
     return 0 if result.success else 1
 
 

@@ -46,8 +46,9 @@ class CxDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt installed beside this interpreter, whether or not its bin/ folder is on PATH.
-    return CxDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+    # dbt run by the worker `cx-pipeline run` starts early if one waits, else the dbt installed
+    # beside this interpreter, whether or not its bin/ folder is on PATH (orchestration.lib.warm_dbt).
+    return CxDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "cx-dbt"))
 
 
 def _manifest_is_current() -> bool:
