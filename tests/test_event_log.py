@@ -1,8 +1,8 @@
 """The event log storage of orchestration/dagster.yaml keeps one connection per database file, keeps
-only a few run databases' connections however many runs are read, and leaves each run's events in its
-database file, where a webserver watching the file sees them."""
+only a few run databases' connections however many runs are read, and signals each write to a
+webserver watching the run's database file."""
 
-import shutil
+import queue
 import sqlite3
 import time
 
@@ -45,15 +45,19 @@ def test_events_of_each_run_are_stored_through_one_connection_per_database(tmp_p
     assert list(storage._run_engines) == run_ids[-RUN_ENGINES_KEPT:]
 
 
-def test_a_stored_event_is_in_the_run_database_file_not_only_in_its_write_ahead_log(tmp_path):
-    storage = CachedEngineSqliteEventLogStorage(str(tmp_path / "runs"))
-    storage.store_event(_message("run-a", "watched"))
-
-    # The file alone, without its write-ahead log, as a webserver's file watcher sees it change.
-    (tmp_path / "copy").mkdir()
-    shutil.copy(tmp_path / "runs" / "run-a.db", tmp_path / "copy" / "run-a.db")
-    copy = CachedEngineSqliteEventLogStorage(str(tmp_path / "copy"))
-    assert _messages(copy, "run-a") == ["watched"]
+def test_a_webserver_watching_a_run_sees_each_event_as_it_is_stored(tmp_path):
+    run_process = CachedEngineSqliteEventLogStorage(str(tmp_path))
+    run_process.store_event(_message("run-a", "first"))
+    webserver = CachedEngineSqliteEventLogStorage(str(tmp_path))
+    seen: queue.Queue[str] = queue.Queue()
+    webserver.watch("run-a", None, lambda entry, _cursor: seen.put(entry.user_message))
+    try:
+        run_process.store_event(_message("run-a", "second"))
+        assert [seen.get(timeout=10), seen.get(timeout=10)] == ["first", "second"]
+        run_process.store_event(_message("run-a", "third"))
+        assert seen.get(timeout=10) == "third"
+    finally:
+        webserver.dispose()
 
 
 def test_a_forked_process_opens_its_own_connections(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ client starts for every dbt command.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -153,6 +154,7 @@ def _run(folder: Path, manifest, parsed_vars: dict, command: dict) -> int:
 
 
 def serve(listener: socket.socket, folder: Path, project_dir: Path, dbt_vars: dict) -> int:
+    """Parses, waits for one command and runs it; the process ends with it."""
     manifest = _parse(folder, project_dir, dbt_vars)
     received = _receive(listener)
     # One command: a later client finds no socket and runs dbt itself.
@@ -174,11 +176,15 @@ def serve(listener: socket.socket, folder: Path, project_dir: Path, dbt_vars: di
     except BaseException as error:  # a KeyboardInterrupt that dbt did not turn into a result
         print(f"dbt stopped: {error!r}", file=sys.stderr, flush=True)
         code = EXIT_ERROR
-    sys.stdout.flush()
-    sys.stderr.flush()
     connection.sendall(_CODE.pack(code))
     connection.close()
-    return code
+    # What exit does but for tearing down dbt's objects (0.6 s at a million accounts): the exit
+    # handlers close DuckDB (dbt-duckdb's checkpoints the warehouse) before dagster-dbt, which reads
+    # the output to its end, goes on.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def client_main() -> int:
