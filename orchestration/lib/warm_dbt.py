@@ -120,16 +120,15 @@ def _target_path(command: dict) -> Path:
 def _receive(listener: socket.socket) -> tuple[socket.socket, dict, list[int]] | None:
     """Waits for a client's command; None when stdin closes first: the run's process ended without
     a dbt command (killed, or stopped as it failed before its build)."""
-    while True:
-        readable, _, _ = select.select([listener, sys.stdin], [], [])
-        if sys.stdin in readable:
-            return None
-        connection, _ = listener.accept()
-        first, fds, _, _ = socket.recv_fds(connection, 1 << 16, 2)
-        chunks = [first]
-        while chunk := connection.recv(1 << 16):
-            chunks.append(chunk)
-        return connection, json.loads(b"".join(chunks)), fds
+    readable, _, _ = select.select([listener, sys.stdin], [], [])
+    if sys.stdin in readable:
+        return None
+    connection, _ = listener.accept()
+    first, fds, _, _ = socket.recv_fds(connection, 1 << 16, 2)
+    chunks = [first]
+    while chunk := connection.recv(1 << 16):
+        chunks.append(chunk)
+    return connection, json.loads(b"".join(chunks)), fds
 
 
 def _run(folder: Path, manifest, parsed_vars: dict, command: dict) -> int:
