@@ -48,11 +48,15 @@ def test_a_worker_runs_one_command_as_dbt_would_and_ends_with_it(data_dir, dbt_m
 
 def test_a_worker_runs_a_command_on_its_parse_only_if_given_the_vars_it_parsed_with(data_dir, dbt_manifest, tmp_path):
     # A command that parses writes its manifest.json; one run on the worker's parse writes none.
-    for given, parsed_by_the_command in (({"gross_margin_pct": 80}, False), ({"gross_margin_pct": 70}, True)):
-        worker = _start_worker({"gross_margin_pct": 80})
-        target = tmp_path / f"target-{given['gross_margin_pct']}"
+    for name, parsed_with, vars_args, parsed_by_the_command in (
+        ("same", {"gross_margin_pct": 80}, ["--vars", json.dumps({"gross_margin_pct": 80})], False),
+        ("other", {"gross_margin_pct": 80}, ["--vars", json.dumps({"gross_margin_pct": 70})], True),
+        ("given-as-one-argument", {}, [f"--vars={json.dumps({'gross_margin_pct': 70})}"], True),
+    ):
+        worker = _start_worker(parsed_with)
+        target = tmp_path / name
         try:
-            served = _cx_dbt([*LIST_MARTS, "--vars", json.dumps(given), "--target-path", os.fspath(target)], worker)
+            served = _cx_dbt([*LIST_MARTS, *vars_args, "--target-path", os.fspath(target)], worker)
         finally:
             worker.stop()
         assert served.returncode == 0, served.stdout + served.stderr

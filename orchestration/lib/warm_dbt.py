@@ -97,7 +97,12 @@ def _parse(folder: Path, project_dir: Path, dbt_vars: dict):
 
 
 def _option(args: list[str], name: str) -> str | None:
-    given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == name]
+    """The last value given to option `name`, as `name value` or `name=value`."""
+    given = [
+        arg.removeprefix(f"{name}=") if arg.startswith(f"{name}=") else args[i + 1]
+        for i, arg in enumerate(args)
+        if arg.startswith(f"{name}=") or (arg == name and i + 1 < len(args))
+    ]
     return given[-1] if given else None
 
 
