@@ -143,6 +143,7 @@ def report(args: argparse.Namespace) -> int:
 def docs(args: argparse.Namespace) -> int:
     from orchestration.lib import warehouse
     from orchestration.lib.dbt import dbt_resource
+    from orchestration.lib.warm_dbt import DBT_EXECUTABLE
 
     paths = settings.paths()
     settings.export_dbt_env()
@@ -165,7 +166,7 @@ def docs(args: argparse.Namespace) -> int:
         print(f"Docs site: {paths.dbt_docs_dir / 'index.html'}")
         return 0
     print(f"dbt docs on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    dbt = str(Path(sys.executable).parent / "dbt")
+    dbt = str(DBT_EXECUTABLE)
     command = [
         dbt, "docs", "serve", "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir",
         str(settings.DBT_PROJECT_DIR), "--target-path", str(paths.dbt_docs_dir),

@@ -8,7 +8,7 @@ from orchestration import settings
 from orchestration.lib import warm_dbt
 from orchestration.lib.dbt import DBT_PROJECT
 
-CX_DBT = os.fspath(warm_dbt.DBT_EXECUTABLE.with_name("cx-dbt"))
+CX_DBT = os.fspath(warm_dbt.CX_DBT_EXECUTABLE)
 LIST_MARTS = ["ls", "--resource-type", "model", "--select", "marts", "--output", "name"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
@@ -17,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from orchestration import settings
+from orchestration.lib import warm_dbt
 
 settings.export_dbt_env()
 DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
@@ -46,9 +46,8 @@ class CxDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # dbt run by the worker `cx-pipeline run` starts early if one waits, else the dbt installed
-    # beside this interpreter, whether or not its bin/ folder is on PATH (orchestration.lib.warm_dbt).
-    return CxDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "cx-dbt"))
+    # dbt run by the worker `cx-pipeline run` starts early if one waits, else dbt itself.
+    return CxDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(warm_dbt.CX_DBT_EXECUTABLE))
 
 
 def _manifest_is_current() -> bool:

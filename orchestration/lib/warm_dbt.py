@@ -28,7 +28,10 @@ from pathlib import Path
 
 SOCKET_ENV = "CX_WARM_DBT_SOCKET"
 SOCKET_FILE = "dbt.sock"
+# The dbt installed beside this interpreter, whether or not its bin/ folder is on PATH, and the
+# command that runs it through a waiting worker (the console script of pyproject.toml).
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+CX_DBT_EXECUTABLE = DBT_EXECUTABLE.with_name("cx-dbt")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # dbt's exit codes (dbt.cli.exceptions): the command failed (a model or test), or dbt itself did.
 EXIT_FAILURE, EXIT_ERROR = 1, 2
