@@ -196,7 +196,8 @@
 
 {#-
   The months int_restated_fact_months lists, which the models summing facts by month restate for
-  every account (int_attribute_sums_monthly, cx_tickets_monthly), and their pre-hook.
+  every account (int_attribute_sums_monthly and the monthly marts read from facts: cx_tickets_monthly,
+  cx_mrr_monthly, cx_churn_monthly, cx_cohort_retention), and their pre-hook.
 -#}
 {% macro restated_fact_months() -%}
     select month from {{ changed_keys_model('int_restated_fact_months') }}

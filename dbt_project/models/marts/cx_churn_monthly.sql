@@ -1,3 +1,17 @@
+{#-
+  Incremental by month, as cx_tickets_monthly: a build deletes and recomputes the months
+  int_restated_fact_months lists, which hold every month a changed account's movements can reach
+  and every month from the last as-of month, rather than re-reading the 21 million account months
+  of movements at a million accounts. The restated months are appended at the end: the table is in
+  no order.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_fact_months() }}"
+    )
+}}
 with
 
 months as (
@@ -5,10 +19,16 @@ months as (
         month,
         is_complete_month
     from {{ ref('int_reporting_months') }}
+    {%- if is_incremental() %}
+    where month in ({{ restated_fact_months() }})
+    {%- endif %}
 ),
 
 movements as (
     select * from {{ ref('int_account_mrr_movements') }}
+    {%- if is_incremental() %}
+    where month in (select month from months)
+    {%- endif %}
 ),
 
 monthly as (
@@ -38,5 +58,7 @@ final as (
         on months.month = monthly.month
 )
 
-select * from final
-order by month
+select
+    *,
+    {{ build_marker() }}
+from final

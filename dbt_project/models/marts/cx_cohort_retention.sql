@@ -2,7 +2,20 @@
   Cohort retention: accounts grouped by their first paid month, followed month by month through
   the as-of month. A customer who churns and later reactivates stays in its first cohort and
   counts as active again in the months it pays.
+  Incremental by month, as cx_tickets_monthly: a build deletes and recomputes the rows of the
+  months int_restated_fact_months lists (every month an account's MRR, and so its first paid month,
+  can have changed in, and every month from the last as-of month), reading the account months of
+  those months and every cohort's first month, rather than the 31 million account months at a
+  million accounts. A cohort whose first month is restated has all its months restated: they come
+  after it. The restated months are appended at the end: the table is in no order.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_fact_months() }}"
+    )
+}}
 with
 
 months as (
@@ -10,10 +23,22 @@ months as (
         month,
         is_complete_month
     from {{ ref('int_reporting_months') }}
+    {%- if is_incremental() %}
+    where month in ({{ restated_fact_months() }})
+    {%- endif %}
 ),
 
 account_months as (
-    select * from {{ ref('int_account_mrr_monthly') }}
+    select
+        first_paid_month,
+        months_since_start,
+        month,
+        is_paying,
+        mrr_end
+    from {{ ref('int_account_mrr_monthly') }}
+    {%- if is_incremental() %}
+    where month in (select month from months)
+    {%- endif %}
 ),
 
 cohort_months as (
@@ -31,30 +56,37 @@ cohort_months as (
     group by first_paid_month, months_since_start, month
 ),
 
-with_start as (
+-- The cohort's MRR at the end of its first paid month (every member paid then), summed as its
+-- month-0 row is; read for every cohort, as a restated month holds a row of each earlier cohort.
+cohort_starts as (
     select
-        *,
-        -- The cohort's MRR at the end of its first paid month (every member paid then).
-        max(case when months_since_start = 0 then mrr_active end) over (partition by cohort_month) as mrr_start_of_cohort
-    from cohort_months
+        first_paid_month as cohort_month,
+        sum(mrr_end::decimal(38, 9))::double as mrr_start_of_cohort
+    from {{ ref('int_account_mrr_monthly') }}
+    where months_since_start = 0
+    group by first_paid_month
 ),
 
 final as (
     select
-        with_start.cohort_month,
-        with_start.months_since_start,
-        with_start.month,
+        cohort_months.cohort_month,
+        cohort_months.months_since_start,
+        cohort_months.month,
         months.is_complete_month,
-        with_start.customers_in_cohort,
-        with_start.customers_active,
-        {{ round_rate(safe_divide('with_start.customers_active', 'with_start.customers_in_cohort')) }} as logo_retention_rate,
-        {{ round_money('with_start.mrr_start_of_cohort') }} as mrr_start_of_cohort,
-        {{ round_money('with_start.mrr_active') }} as mrr_active,
-        {{ round_rate(safe_divide('with_start.mrr_active', 'with_start.mrr_start_of_cohort')) }} as mrr_retention_rate
-    from with_start
+        cohort_months.customers_in_cohort,
+        cohort_months.customers_active,
+        {{ round_rate(safe_divide('cohort_months.customers_active', 'cohort_months.customers_in_cohort')) }} as logo_retention_rate,
+        {{ round_money('cohort_starts.mrr_start_of_cohort') }} as mrr_start_of_cohort,
+        {{ round_money('cohort_months.mrr_active') }} as mrr_active,
+        {{ round_rate(safe_divide('cohort_months.mrr_active', 'cohort_starts.mrr_start_of_cohort')) }} as mrr_retention_rate
+    from cohort_months
     inner join months
-        on with_start.month = months.month
+        on cohort_months.month = months.month
+    left join cohort_starts
+        on cohort_months.cohort_month = cohort_starts.cohort_month
 )
 
-select * from final
-order by cohort_month, months_since_start
+select
+    *,
+    {{ build_marker() }}
+from final

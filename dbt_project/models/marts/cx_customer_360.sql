@@ -279,4 +279,3 @@ final as (
 )
 
 select * from final
-order by account_id
