@@ -197,7 +197,7 @@
 {#-
   The months int_restated_fact_months lists, which the models summing facts by month restate for
   every account (int_attribute_sums_monthly and the monthly marts read from facts: cx_tickets_monthly,
-  cx_mrr_monthly, cx_churn_monthly, cx_cohort_retention), and their pre-hook.
+  cx_mrr_monthly, cx_churn_monthly, cx_cohort_retention, cx_surveys_monthly), and their pre-hook.
 -#}
 {% macro restated_fact_months() -%}
     select month from {{ changed_keys_model('int_restated_fact_months') }}
@@ -205,4 +205,41 @@
 
 {% macro delete_restated_fact_months() -%}
     {{ delete_restated_rows('restated.month in (' ~ restated_fact_months() ~ ')') }}
+{%- endmacro %}
+
+{#-
+  The months cx_revenue_monthly restates: those of int_restated_fact_months, which hold every month
+  whose subscription MRR a build rewrites (a changed subscription restates its account's MRR from
+  the same month); the months of the converted invoices the build wrote and of those it replaced
+  (a version moved them, or a rate restated them); and the months whose renewal counts are not
+  those stored. int_renewals restates every due of a changed subscription, most of them as they
+  were, so its counts by month (a million dues at a million accounts, summed in milliseconds) are
+  compared instead of restating every month it wrote.
+-#}
+{% macro restated_revenue_months() -%}
+    {{ restated_fact_months() }}
+    union
+    select month from {{ changed_keys_model('int_invoices_converted') }} where _built_at = {{ this_build_started_at() }}
+    union
+    select month from {{ replaced_invoices(ref('int_invoices_converted')) }}
+    union
+    select months.month
+    from {{ ref('int_reporting_months') }} as months
+    left join ({{ renewal_counts() }}) as renewals
+        on months.month = renewals.month
+    left join {{ this }} as stored
+        on months.month = stored.month
+    where stored.month is null
+        or stored.renewals_due <> coalesce(renewals.renewals_due, 0)
+        or stored.renewals_renewed <> coalesce(renewals.renewals_renewed, 0)
+{%- endmacro %}
+
+{#- Due and renewed renewals by due month (metrics.md, renewal_rate): a pending one counts in neither. -#}
+{% macro renewal_counts() -%}
+    select
+        month,
+        count(*) filter (where not is_pending) as renewals_due,
+        count(*) filter (where is_renewed) as renewals_renewed
+    from {{ ref('int_renewals') }}
+    group by month
 {%- endmacro %}

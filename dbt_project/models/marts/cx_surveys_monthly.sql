@@ -1,3 +1,16 @@
+{#-
+  Incremental by month, as cx_tickets_monthly: a build deletes and recomputes the months
+  int_restated_fact_months lists, which hold the month of every version of a changed survey
+  response and every month from the last as-of month, rather than re-reading every scored response.
+  The restated months are appended at the end: the table is in no order.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_restated_fact_months() }}"
+    )
+}}
 with
 
 months as (
@@ -5,10 +18,16 @@ months as (
         month,
         is_complete_month
     from {{ ref('int_reporting_months') }}
+    {%- if is_incremental() %}
+    where month in ({{ restated_fact_months() }})
+    {%- endif %}
 ),
 
 responses as (
     select * from {{ ref('int_survey_responses_scored') }}
+    {%- if is_incremental() %}
+    where month in (select month from months)
+    {%- endif %}
 ),
 
 monthly as (
@@ -67,5 +86,7 @@ final as (
     from filled
 )
 
-select * from final
-order by month
+select
+    *,
+    {{ build_marker() }}
+from final

@@ -1,8 +1,8 @@
 {#-
   The reporting months whose monthly facts an incremental build recomputes for every account, in
   the sums by account attributes (int_attribute_sums_monthly), the monthly tickets
-  (cx_tickets_monthly), the MRR bridge (cx_mrr_monthly), the logo churn (cx_churn_monthly) and the
-  cohorts (cx_cohort_retention):
+  (cx_tickets_monthly), the MRR bridge (cx_mrr_monthly), the logo churn (cx_churn_monthly), the
+  cohorts (cx_cohort_retention) and the surveys (cx_surveys_monthly):
   - every month from the last build's as-of month (or this build's, if earlier): lifecycle stages
     are taken at the as-of date, which moves every night, and on a night that moves into a later
     month the last as-of month's stages move to its end and it becomes complete;
