@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from orchestration import settings
 
@@ -190,6 +191,14 @@ def ui(args: argparse.Namespace) -> int:
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     # Replaced by `dagster dev`, so that a stop signal reaches it and it shuts its servers down.
     os.execve(sys.executable, command, env)
+
+
+def console_main() -> NoReturn:
+    """The `cx-pipeline` command: `main`, then the process ends without tearing down the modules
+    a run imported (1.4 to 1.7 s after its summary)."""
+    from orchestration.lib.process_exit import exit_without_teardown
+
+    exit_without_teardown(main())
 
 
 def main(argv: list[str] | None = None) -> int:
