@@ -36,7 +36,7 @@ def _export_build_values(plan: build_mode.BuildPlan) -> None:
 
 
 def _record_attempt(plan: build_mode.BuildPlan, run_id: str) -> None:
-    con = warehouse.connect(settings.paths().warehouse_db)
+    con = warehouse.connect(settings.paths().warehouse_db, checkpoint_on_close=False)
     try:
         build_mode.record_attempt(con, plan, run_id)
     finally:
@@ -44,7 +44,7 @@ def _record_attempt(plan: build_mode.BuildPlan, run_id: str) -> None:
 
 
 def _record_success(run_id: str) -> None:
-    con = warehouse.connect(settings.paths().warehouse_db)
+    con = warehouse.connect(settings.paths().warehouse_db, checkpoint_on_close=False)
     try:
         build_mode.record_success(con, run_id)
     finally:
