@@ -33,8 +33,9 @@
 {#-
   Pre-hooks of int_invoices_converted: the invoices it converts again are first kept as they were,
   in the table replaced_invoices names, then deleted by row id; int_account_invoice_totals
-  subtracts the kept rows, and cx_revenue_monthly restates their months. Both run in the model's transaction, where the row ids hold; finding the
-  rows a second time by invoice id cost the night 0.7 s at a million accounts (docs/performance.md).
+  subtracts the kept rows, and cx_revenue_monthly restates their months. Both run in the model's
+  transaction, where the row ids hold; finding the rows a second time by invoice id cost the night
+  0.7 s at a million accounts (docs/performance.md).
 -#}
 {% macro keep_replaced_invoices() -%}
     {%- if is_incremental() -%}

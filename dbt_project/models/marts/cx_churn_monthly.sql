@@ -1,9 +1,6 @@
 {#-
-  Incremental by month, as cx_tickets_monthly: a build deletes and recomputes the months
-  int_restated_fact_months lists, which hold every month a changed account's movements can reach
-  and every month from the last as-of month, rather than re-reading the 21 million account months
-  of movements at a million accounts. The restated months are appended at the end: the table is in
-  no order.
+  Logo churn by reporting month, counted from the same movements as cx_mrr_monthly and restated
+  the same way: the months int_restated_fact_months lists, appended at the end (no order).
 -#}
 {{
     config(
