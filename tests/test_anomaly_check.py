@@ -75,3 +75,26 @@ def test_flags_the_latest_complete_month_only_when_it_leaves_the_tolerance(data_
 def test_moves_within_the_minimum_change_are_never_flagged(data_dir, tmp_path):
     # The jump and the drop move 0.06 from their average of 0.10: beyond 50%, within a floor of 0.07.
     assert _failing_rows("2024-08-10", tmp_path, minimum_change=0.07) == []
+
+
+def test_in_an_incremental_build_the_check_reads_every_month_of_the_mart(data_dir, tmp_path, monkeypatch):
+    """An incremental build's data tests read the rows it wrote (macro get_where_subquery), one or two
+    months of a monthly mart: the trailing window would be empty and the check could never fail."""
+    monkeypatch.setenv("CX_BUILD_LOADED_SINCE", "2024-08-10 06:00:00")
+    compiled = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"), "compile", "--select", "cx_mrr_monthly,test_type:data",
+            "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+            "--vars", json.dumps({"as_of_date": "2024-08-10"}), "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    tests = {path.name: path.read_text() for path in (tmp_path / "target" / "compiled").rglob("*.sql")}
+    anomaly_checks = [sql for name, sql in tests.items() if name.startswith("within_tolerance_of_trailing")]
+    assert len(anomaly_checks) == 2
+    assert not any("_built_at" in sql for sql in anomaly_checks)
+    # The build's other tests of the mart read only the rows it wrote.
+    assert "_built_at = " in tests["rules_hold_cx_mrr_monthly.sql"]

@@ -69,11 +69,14 @@
   incremental model reads only the rows this build wrote: the rows kept from earlier builds passed
   the same tests when they were written, and re-reading the whole history every night would cost
   what the increment saves. What this cannot see (a parent deleted under an unchanged child row) is
-  seen by the weekly full refresh (docs/decisions.md, Incremental builds).
+  seen by the weekly full refresh (docs/decisions.md, Incremental builds). A test that compares
+  rows with other rows of the model (the anomaly check's trailing months) says so with meta
+  `reads_every_row` and reads them all.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if execute and build_value('loaded_since') is not none and is_incremental_model(relation) -%}
+    {%- if execute and build_value('loaded_since') is not none and is_incremental_model(relation)
+        and not config.get('meta', {}).get('reads_every_row', false) -%}
         {%- set where = '_built_at = ' ~ this_build_started_at() ~ (' and (' ~ where ~ ')' if where else '') -%}
     {%- endif -%}
     {%- if where -%}

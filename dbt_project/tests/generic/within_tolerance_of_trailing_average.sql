@@ -13,6 +13,10 @@
   counted as 0 nor as a month of the window. Without any trailing value there is nothing to
   compare, so nothing fails. `partition_by` compares each partition (e.g. segment) to its own
   history; a `where` config restricts the rows.
+
+  It reads every row of the model, in an incremental build too (`reads_every_row`, macro
+  get_where_subquery): the rows one build wrote are one or two months, whose trailing window would
+  be empty, and nothing would ever fail.
 -#}
 {% test within_tolerance_of_trailing_average(
     model,
@@ -23,6 +27,8 @@
     minimum_change=0,
     partition_by=[]
 ) %}
+
+{{ config(meta={'reads_every_row': true}) }}
 
 {%- set allowed_relative_change = tolerance if tolerance is not none else var('anomaly_tolerance') -%}
 {%- set partition_columns = partition_by | join(', ') -%}
