@@ -74,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
         # dbt imports and parses while this process imports the job and lands the day's files.
         worker = warm_dbt.start(settings.DBT_PROJECT_DIR, DBT_PROJECT.project_dir / DBT_PROJECT.target_path, dict(args.set))
         os.environ[warm_dbt.SOCKET_ENV] = str(worker.socket_path)
+        # The disk is idle while this process imports the job: the build's first models then find
+        # the warehouse in the page cache.
+        from orchestration.lib import warehouse
+
+        warehouse.read_ahead(settings.paths().warehouse_db)
         try:
             return _run_nightly_job(args)
         finally:

@@ -20,7 +20,7 @@ def warehouse():
     con.execute("CREATE TABLE ingest.extract_files (source_file VARCHAR, extract_date DATE, loaded_at TIMESTAMP)")
     con.execute("CREATE SCHEMA raw_billing")
     con.execute(
-        "CREATE TABLE raw_billing.invoices (invoice_id VARCHAR, issued_at TIMESTAMP, service_period_start TIMESTAMP, _loaded_at TIMESTAMP)"
+        "CREATE TABLE raw_billing.invoices (invoice_id VARCHAR, issued_at TIMESTAMP, service_period_start DATE, _loaded_at TIMESTAMP)"
     )
     con.execute("CREATE SCHEMA intermediate")
     con.execute("CREATE TABLE intermediate.int_reporting_months AS SELECT DATE '2025-01-01' AS month")
@@ -41,10 +41,10 @@ def _build(con, run_id: str, succeeds: bool = True) -> build_mode.BuildPlan:
     return plan
 
 
-def _land_invoice(con, invoice_id: str, issued_at: str, landed_at: str) -> None:
+def _land_invoice(con, invoice_id: str, issued_at: str, landed_at: str, service_period_start: str | None = None) -> None:
     con.execute(
-        "INSERT INTO raw_billing.invoices VALUES (?, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)",
-        [invoice_id, issued_at, issued_at, landed_at],
+        "INSERT INTO raw_billing.invoices VALUES (?, ?::TIMESTAMP, ?::DATE, ?::TIMESTAMP)",
+        [invoice_id, issued_at, service_period_start or issued_at[:10], landed_at],
     )
 
 
@@ -152,3 +152,22 @@ def test_a_change_to_an_invoice_of_the_first_reporting_month_is_a_full_refresh(w
     plan = _build(warehouse, "night-2")
     assert plan.mode == build_mode.FULL_REFRESH
     assert "first reporting month 2025-01" in plan.reason
+
+
+def test_an_invoice_whose_service_starts_in_the_first_reporting_month_is_a_full_refresh(warehouse):
+    _land_invoice(warehouse, "first", "2025-01-10", "2026-03-02 00:00")
+    _land(warehouse, date(2026, 3, 1))
+    _build(warehouse, "night-0")
+    # Issued in May for a service period that started in January: its month is January.
+    _land_invoice(warehouse, "back-billed", "2025-05-10", "2026-03-03 00:00", service_period_start="2025-01-20")
+    _land(warehouse, date(2026, 3, 2))
+    plan = _build(warehouse, "night-1")
+    assert plan.mode == build_mode.FULL_REFRESH
+    assert "first reporting month 2025-01" in plan.reason
+    _land_invoice(warehouse, "back-billed", "2025-05-10", "2026-03-04 00:00", service_period_start="2025-02-01")
+    _land(warehouse, date(2026, 3, 3))
+    # Its new version starts in February, but the version it replaces started in January.
+    assert _build(warehouse, "night-2").mode == build_mode.FULL_REFRESH
+    _land_invoice(warehouse, "later", "2025-05-10", "2026-03-05 00:00", service_period_start="2025-02-01")
+    _land(warehouse, date(2026, 3, 4))
+    assert _build(warehouse, "night-3").mode == build_mode.INCREMENTAL

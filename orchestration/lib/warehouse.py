@@ -81,8 +81,9 @@ def read_ahead(db_path: Path, available_memory: int | None = None) -> threading.
     dbt build finds it in the page cache: DuckDB reads a table's blocks one at a time as a query
     needs them, and from a cold cache a nightly build at a million accounts spent a quarter of its
     node time waiting for them, where one sequential read of the whole file takes seconds
-    (docs/performance.md). A run's steps share one process (in-process executor): the first ingest
-    step starts it, so the reading overlaps the ingest, and the dbt step when it runs alone. Skipped
+    (docs/performance.md). `cx-pipeline run` starts it before it imports the job, so the reading
+    overlaps start-up and ingest; a run's steps share one process (in-process executor), and the
+    ingest and dbt steps start it in a run launched otherwise (the Dagster UI). Skipped
     when the file would take more than half of the memory available (MemAvailable, Linux only): the
     cache would then evict what it had just read."""
     with _read_ahead_lock:
