@@ -44,8 +44,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from orchestration.lib import deferred_imports
+
 # Telemetry must be off before Great Expectations is imported: it reads the setting on import.
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
+# Imported by Great Expectations for expectations and charts the contract does not use.
+deferred_imports.defer("scipy.stats", "altair")
 
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
