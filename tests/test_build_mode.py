@@ -110,7 +110,9 @@ def test_an_incremental_build_passes_the_last_builds_watermark_and_as_of_date(wa
         "CX_BUILD_PREVIOUS_AS_OF_DATE": "2026-03-31",
     }
     # The vars are the settings alone, the same every night: dbt then re-parses only what changed.
-    assert plan.dbt_args() == ["--vars", json.dumps(SETTINGS), "--exclude", "test_type:unit tag:history_wide"]
+    assert plan.dbt_args() == [
+        "--vars", json.dumps(SETTINGS), "--threads", "2", "--exclude", "test_type:unit tag:history_wide"
+    ]
 
 
 def test_a_full_refresh_passes_no_watermark(warehouse):
