@@ -26,13 +26,21 @@ months as (
     from {{ ref('int_reporting_months') }}
 ),
 
+-- The first paid month of each restated account, over its whole history: only theirs, as grouping
+-- every account's 21 million movements cost the night 0.5 s at a million accounts.
 first_paid as (
     select
-        account_id,
-        min(month) as first_paid_month
-    from {{ ref('int_account_mrr_movements') }}
-    where mrr_end > 0
-    group by account_id
+        movements.account_id,
+        min(movements.month) as first_paid_month
+    from {{ ref('int_account_mrr_movements') }} as movements
+    {%- if is_incremental() %}
+    {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'movements', 'changed_account') }}
+    {%- endif %}
+    where movements.mrr_end > 0
+    {%- if is_incremental() %}
+        and {{ first_restated_month_of('changed_account', first_month=first_month_restated_for_every_key()) }} is not null
+    {%- endif %}
+    group by movements.account_id
 ),
 
 -- The month ends of the restated months only: joining every month end built a hash table of all

@@ -81,11 +81,15 @@ first_paying as (
 
         union all
 
+        -- Only the restated accounts' kept rows: grouping every account's 21 million rows cost the
+        -- night 0.6 s at a million accounts.
         select
-            account_id,
-            month
-        from {{ this }}
-        where mrr_end > 0
+            kept.account_id,
+            kept.month
+        from {{ this }} as kept
+        {{ join_changed_months(changed_mrr_account_months(), 'account_id', 'kept', 'changed_account') }}
+        where kept.mrr_end > 0
+            and {{ first_restated_month_of('changed_account', first_month=first_month_restated_for_every_key()) }} is not null
         {%- endif %}
     ) as paying_months
     group by account_id

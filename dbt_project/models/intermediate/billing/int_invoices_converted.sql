@@ -9,10 +9,10 @@
   The one definition of the discount rule: cx_revenue_monthly and int_account_economics_12m
   count these rows. Kept on the invoice's row rather than in a table of orders, which cost a second
   write of most invoices (docs/performance.md).
-  An incremental build keeps the invoices of invoices_to_convert_again() as they were (for
-  int_account_invoice_totals) and deletes them, then converts the staged invoices this build wrote
-  (a version landed) and those of the restated months and currencies; an invoice whose version
-  moved it out of the reporting months (or out of staging) stays deleted.
+  An incremental build keeps the invoices it converts again as they were (for
+  int_account_invoice_totals) and deletes them (keep_replaced_invoices), then converts the staged
+  invoices this build wrote (a version landed) and those of the restated months and currencies; an
+  invoice whose version moved it out of the reporting months (or out of staging) stays deleted.
 -#}
 {{
     config(
@@ -30,6 +30,33 @@ months as (
     from {{ ref('int_reporting_months') }}
 ),
 
+{%- if is_incremental() %}
+
+restated_rate_months as materialized (
+    {{ restated_rate_months() }}
+),
+{%- endif %}
+
+-- The staged invoices this build wrote (a version landed since the last build), then the others of
+-- the restated months and currencies. Two selections rather than one with an OR, so that each
+-- skips by zone maps: the OR read every column of the 22 million staged invoices at a million
+-- accounts (0.76 against 0.04 s).
+staged_invoices as (
+    select *
+    from {{ changed_keys_model('stg_billing__invoices') }}
+    {%- if is_incremental() %}
+    where _built_at = {{ this_build_started_at() }}
+
+    union all
+
+    select *
+    from {{ ref('stg_billing__invoices') }}
+    where issued_at >= (select min(month) from restated_rate_months)
+        and (date_trunc('month', issued_at)::date, currency) in (select (month, currency) from restated_rate_months)
+        and _built_at <> {{ this_build_started_at() }}
+    {%- endif %}
+),
+
 invoices as (
     select
         invoice_id,
@@ -43,12 +70,7 @@ invoices as (
         revenue,
         issued_at,
         date_trunc('month', issued_at)::date as month
-    from {{ changed_keys_model('stg_billing__invoices') }}
-    {%- if is_incremental() %}
-    -- The staged invoices this build wrote are those with a version landed since the last build.
-    where _built_at = {{ this_build_started_at() }}
-        or (date_trunc('month', issued_at)::date, currency) in (select (month, currency) from ({{ restated_rate_months() }}))
-    {%- endif %}
+    from staged_invoices
 ),
 
 fx as (
