@@ -38,8 +38,23 @@
   nightly build several times more at a million accounts (docs/performance.md) and scattered the
   build marker over old row groups, where the tests of written rows must then look for it.
 -#}
-{% macro delete_changed_keys(key, changed_keys_sql) -%}
-    {{ delete_restated_rows(key ~ ' in (' ~ changed_keys_sql ~ ')') }}
+{% macro delete_changed_keys(key, changed_keys_sql, key_range=false) -%}
+    {%- set in_range = within_range_of_keys(key, changed_keys_sql, key) ~ ' and ' if key_range else '' -%}
+    {{ delete_restated_rows(in_range ~ key ~ ' in (' ~ changed_keys_sql ~ ')') }}
+{%- endmacro %}
+
+{#-
+  `column` between the smallest and the largest key that `keys_sql` selects (as `key`): implied by
+  `column in (keys_sql)`, and checked against each row group's min and max, where the IN alone
+  reads the column in every row group. Worth it where a night's keys lie close together in
+  storage order, as ticket ids do (a night changes recent tickets, and their versions and events
+  land in order): at a million accounts it cut finding the changed tickets' rows in the raw tickets
+  from 0.5 to 0.14 s and their events from 1.7 to 0.3 s (docs/performance.md). Not for keys spread
+  over the whole range, such as invoices (old ones change too) or survey responses, whose ids
+  start with their type: the subqueries then only add work.
+-#}
+{% macro within_range_of_keys(column, keys_sql, key) -%}
+    {{ column }} between (select min({{ key }}) from ({{ keys_sql }})) and (select max({{ key }}) from ({{ keys_sql }}))
 {%- endmacro %}
 
 {#-

@@ -10,15 +10,16 @@
   key column of the whole relation again. Keys are never null: the contract quarantines a row
   without its key.
 -#}
-{% macro latest_version(relation, key, version_column='updated_at', has_is_deleted=false, incremental_keys=none) -%}
+{% macro latest_version(relation, key, version_column='updated_at', has_is_deleted=false, incremental_keys=none, key_range=false) -%}
     {%- set versions = 'versions' if is_incremental() else relation -%}
+    {%- set keys = incremental_keys or changed_keys(relation, key) -%}
     with
     {%- if is_incremental() %}
 
     versions as materialized (
         select *
         from {{ relation }}
-        where {{ key }} in ({{ incremental_keys or changed_keys(relation, key) }})
+        where {% if key_range %}{{ within_range_of_keys(key, keys, key) }} and {% endif %}{{ key }} in ({{ keys }})
     ),
     {%- endif %}
 

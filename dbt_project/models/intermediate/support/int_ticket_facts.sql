@@ -22,7 +22,8 @@
 {%- set events_of_changed_tickets %}
     select event_id
     from {{ source('helpdesk', 'ticket_events') }}
-    where ticket_id in ({{ changed_ticket_ids() }})
+    where {{ within_range_of_keys('ticket_id', changed_ticket_ids(), 'ticket_id') }}
+        and ticket_id in ({{ changed_ticket_ids() }})
 {%- endset %}
 
 with

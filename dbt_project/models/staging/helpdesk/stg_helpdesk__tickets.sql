@@ -2,14 +2,14 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed_keys('ticket_id', changed_keys(source('helpdesk', 'tickets'), 'ticket_id')) }}"
+        pre_hook="{{ delete_changed_keys('ticket_id', changed_keys(source('helpdesk', 'tickets'), 'ticket_id'), key_range=true) }}"
     )
 }}
 
 with
 
 source as (
-    {{ latest_version(source('helpdesk', 'tickets'), 'ticket_id', has_is_deleted=true) }}
+    {{ latest_version(source('helpdesk', 'tickets'), 'ticket_id', has_is_deleted=true, key_range=true) }}
 ),
 
 renamed as (
