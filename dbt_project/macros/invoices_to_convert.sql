@@ -32,6 +32,16 @@
 -#}
 {% macro keep_replaced_invoices() -%}
     {%- if is_incremental() -%}
+        {%- set stored_invoices -%}
+            select
+                rowid as converted_row_id,
+                account_id,
+                month,
+                invoice_type,
+                status,
+                revenue
+            from {{ this }}
+        {%- endset -%}
         create or replace table {{ replaced_invoices(this) }} as
         with
 
@@ -39,26 +49,12 @@
             {{ restated_rate_months() }}
         )
 
-        select
-            rowid as converted_row_id,
-            account_id,
-            month,
-            invoice_type,
-            status,
-            revenue
-        from {{ this }}
+        {{ stored_invoices }}
         where invoice_id in ({{ changed_keys(source('billing', 'invoices'), 'invoice_id') }})
 
         union all
 
-        select
-            rowid as converted_row_id,
-            account_id,
-            month,
-            invoice_type,
-            status,
-            revenue
-        from {{ this }}
+        {{ stored_invoices }}
         where month >= (select min(month) from restated_rate_months)
             and (month, currency) in (select (month, currency) from restated_rate_months)
             and invoice_id not in ({{ changed_keys(source('billing', 'invoices'), 'invoice_id') }})
