@@ -10,6 +10,7 @@ twice and a re-delivered file replaces its earlier delivery in one transaction.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -101,14 +102,18 @@ def read_ahead(db_path: Path, available_memory: int | None = None) -> threading.
 
 _read_aheads: dict[Path, threading.Thread] = {}
 _read_ahead_lock = threading.Lock()
+_SENDFILE_CHUNK = 1 << 30
 
 
 def _read_through(path: Path) -> None:
-    buffer = bytearray(16 << 20)
+    # sendfile to /dev/null fills the page cache without copying the file into this process: reading
+    # it into a buffer cost 9 to 21 s of system CPU for the 8.5 GiB warehouse at a million accounts,
+    # taken from the imports, the ingest and the build beside it, against 0.3 s (docs/performance.md).
     try:
-        with path.open("rb", buffering=0) as handle:
-            while handle.readinto(buffer):
-                pass
+        with path.open("rb", buffering=0) as source, open(os.devnull, "wb", buffering=0) as sink:
+            offset = 0
+            while sent := os.sendfile(sink.fileno(), source.fileno(), offset, _SENDFILE_CHUNK):
+                offset += sent
     except OSError:
         pass  # Only a warm-up: the build reads what it needs itself, and reports its own errors.
 
