@@ -60,10 +60,6 @@ def generate(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     settings.prepare_dagster_home()
-    from orchestration.lib import warm_dbt
-    from orchestration.lib.dbt import DBT_PROJECT, ensure_manifest
-
-    ensure_manifest()
     lock_path = settings.paths().data_dir / ".nightly.lock"
     with lock_path.open("w") as lock:
         try:
@@ -71,15 +67,19 @@ def run(args: argparse.Namespace) -> int:
         except BlockingIOError:
             print(f"Another run holds {lock_path}; not starting a second one on the same data folder.")
             return 1
-        # dbt imports and parses while this process imports the job and lands the day's files.
-        worker = warm_dbt.start(settings.DBT_PROJECT_DIR, DBT_PROJECT.project_dir / DBT_PROJECT.target_path, dict(args.set))
-        os.environ[warm_dbt.SOCKET_ENV] = str(worker.socket_path)
-        # The disk is idle while this process imports the job: the build's first models then find
-        # the warehouse in the page cache.
-        from orchestration.lib import warehouse
+        # Started before this process imports anything heavy (both modules need only the standard
+        # library): dbt imports and parses on the other core, and the disk fills the page cache with
+        # the warehouse, while this process imports the job and lands the day's files.
+        from orchestration.lib import page_cache, warm_dbt
 
-        warehouse.read_ahead(settings.paths().warehouse_db)
+        settings.export_dbt_env()
+        worker = warm_dbt.start(settings.DBT_PROJECT_DIR, settings.DBT_TARGET_DIR, dict(args.set))
+        os.environ[warm_dbt.SOCKET_ENV] = str(worker.socket_path)
+        page_cache.read_ahead(settings.paths().warehouse_db)
         try:
+            from orchestration.lib.dbt import ensure_manifest
+
+            ensure_manifest()
             return _run_nightly_job(args)
         finally:
             del os.environ[warm_dbt.SOCKET_ENV]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# dbt's artifacts (manifest, parse state), and under it each dagster-dbt build's own folder.
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 DAGSTER_HOME_TEMPLATE = REPO_ROOT / "orchestration" / "dagster.yaml"
 
 # Telemetry is off everywhere, whatever the caller's environment says.

@@ -3,7 +3,7 @@ memory available."""
 
 import os
 
-from orchestration.lib import warehouse
+from orchestration.lib import page_cache
 
 CONTENT = b"duckdb" * 200  # 1,200 bytes
 
@@ -12,14 +12,14 @@ def test_a_warehouse_within_half_the_available_memory_is_read_through_unchanged(
     db = tmp_path / "warehouse.duckdb"
     db.write_bytes(CONTENT)
 
-    thread = warehouse.read_ahead(db, available_memory=2 * len(CONTENT))
+    thread = page_cache.read_ahead(db, available_memory=2 * len(CONTENT))
 
     assert thread is not None
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert db.read_bytes() == CONTENT
     # The next steps of the run (in the same process) do not read it again.
-    assert warehouse.read_ahead(db, available_memory=2 * len(CONTENT)) is thread
+    assert page_cache.read_ahead(db, available_memory=2 * len(CONTENT)) is thread
 
 
 def test_the_read_through_sends_the_whole_file_in_chunks(tmp_path, monkeypatch):
@@ -32,10 +32,10 @@ def test_the_read_through_sends_the_whole_file_in_chunks(tmp_path, monkeypatch):
         calls.append((offset, count))
         return sendfile(out_fd, in_fd, offset, count)
 
-    monkeypatch.setattr(warehouse, "_SENDFILE_CHUNK", 500)
-    monkeypatch.setattr(warehouse.os, "sendfile", recording_sendfile)
+    monkeypatch.setattr(page_cache, "_SENDFILE_CHUNK", 500)
+    monkeypatch.setattr(page_cache.os, "sendfile", recording_sendfile)
 
-    warehouse._read_through(db)
+    page_cache._read_through(db)
 
     # 500 + 500 + 200 bytes, then the end of the file.
     assert calls == [(0, 500), (500, 500), (1000, 500), (1200, 500)]
@@ -45,16 +45,16 @@ def test_a_warehouse_over_half_the_available_memory_is_left_to_the_build(tmp_pat
     db = tmp_path / "warehouse.duckdb"
     db.write_bytes(CONTENT)
 
-    assert warehouse.read_ahead(db, available_memory=2 * len(CONTENT) - 1) is None
+    assert page_cache.read_ahead(db, available_memory=2 * len(CONTENT) - 1) is None
 
 
 def test_nothing_is_read_before_the_first_build(tmp_path):
-    assert warehouse.read_ahead(tmp_path / "warehouse.duckdb", available_memory=1 << 30) is None
+    assert page_cache.read_ahead(tmp_path / "warehouse.duckdb", available_memory=1 << 30) is None
 
 
 def test_nothing_is_read_where_the_available_memory_is_unknown(tmp_path, monkeypatch):
     db = tmp_path / "warehouse.duckdb"
     db.write_bytes(CONTENT)
-    monkeypatch.setattr(warehouse, "_available_memory", lambda: None)
+    monkeypatch.setattr(page_cache, "_available_memory", lambda: None)
 
-    assert warehouse.read_ahead(db) is None
+    assert page_cache.read_ahead(db) is None

@@ -6,7 +6,6 @@ import subprocess
 
 from orchestration import settings
 from orchestration.lib import warm_dbt
-from orchestration.lib.dbt import DBT_PROJECT
 
 CX_DBT = os.fspath(warm_dbt.CX_DBT_EXECUTABLE)
 LIST_MARTS = ["ls", "--resource-type", "model", "--select", "marts", "--output", "name"]
@@ -22,7 +21,7 @@ def _cx_dbt(args: list[str], worker: warm_dbt.WarmDbt | None) -> subprocess.Comp
 
 
 def _start_worker(dbt_vars: dict | None = None) -> warm_dbt.WarmDbt:
-    return warm_dbt.start(settings.DBT_PROJECT_DIR, DBT_PROJECT.project_dir / DBT_PROJECT.target_path, dbt_vars or {})
+    return warm_dbt.start(settings.DBT_PROJECT_DIR, settings.DBT_TARGET_DIR, dbt_vars or {})
 
 
 def _names(output: str) -> list[str]:

@@ -5,7 +5,7 @@ all landed by one step through one warehouse connection."""
 import dagster as dg
 
 from orchestration import settings
-from orchestration.lib import warehouse
+from orchestration.lib import page_cache, warehouse
 from orchestration.lib.contracts import ENTITIES, Entity
 from orchestration.lib.ingest import IngestReport, ingest_entity
 from orchestration.lib.validation import ExtractFileError
@@ -54,7 +54,7 @@ def ingest(context: dg.AssetExecutionContext):
     """Lands each selected entity; an entity whose file breaks the contract lands nothing and fails
     the step once the other entities have landed."""
     paths = settings.paths()
-    warehouse.read_ahead(paths.warehouse_db)
+    page_cache.read_ahead(paths.warehouse_db)
     refused = []
     con = warehouse.connect(paths.warehouse_db)
     try:

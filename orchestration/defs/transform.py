@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import settings
-from orchestration.lib import build_mode, warehouse
+from orchestration.lib import build_mode, page_cache, warehouse
 from orchestration.lib.dbt import DBT_PROJECT, CxDbtTranslator, keep_parse_state, prune_invocation_targets
 
 
@@ -106,9 +106,9 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config
         + f": {plan.mode} ({plan.reason})"
     )
     build_metadata = {"build_mode": plan.mode, "build_mode_reason": plan.reason}
-    warehouse.read_ahead(settings.paths().warehouse_db)
+    page_cache.read_ahead(settings.paths().warehouse_db)
     _record_attempt(plan, context.run_id)
-    prune_invocation_targets(DBT_PROJECT.project_dir / DBT_PROJECT.target_path, context.op_execution_context.op.name)
+    prune_invocation_targets(settings.DBT_TARGET_DIR, context.op_execution_context.op.name)
     _export_build_values(plan)
     # No dbt.log: its debug events, every statement of every node, cost the nightly build about 2 s
     # of dbt's time (docs/decisions.md). Dagster keeps dbt's events, target/ the SQL that ran.

@@ -19,7 +19,9 @@ from orchestration import settings
 from orchestration.lib import warm_dbt
 
 settings.export_dbt_env()
-DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+DBT_PROJECT = DbtProject(
+    project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR, target_path=settings.DBT_TARGET_DIR
+)
 DBT_PROJECT.prepare_if_dev()
 LAYERS = ("staging", "intermediate", "marts", "semantic")
 KEPT_INVOCATION_TARGETS = 7
@@ -85,7 +87,7 @@ def keep_parse_state(invocation_target: Path) -> None:
     state = invocation_target / PARTIAL_PARSE_FILE
     if not state.exists():
         return
-    kept = DBT_PROJECT.project_dir / DBT_PROJECT.target_path / PARTIAL_PARSE_FILE
+    kept = settings.DBT_TARGET_DIR / PARTIAL_PARSE_FILE
     staged = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
     shutil.copyfile(state, staged)
     os.replace(staged, kept)
@@ -95,7 +97,7 @@ def ensure_manifest() -> None:
     """Writes target/manifest.json when the project changed; `dagster dev` does this itself."""
     settings.export_dbt_env()
     if not _manifest_is_current():
-        dbt_resource().cli(["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
+        dbt_resource().cli(["parse", "--quiet"], target_path=settings.DBT_TARGET_DIR).wait()
 
 
 class CxDbtTranslator(DagsterDbtTranslator):
