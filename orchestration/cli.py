@@ -74,15 +74,17 @@ def run(args: argparse.Namespace) -> int:
 
         settings.export_dbt_env()
         worker = warm_dbt.start(settings.DBT_PROJECT_DIR, settings.DBT_TARGET_DIR, dict(args.set))
-        os.environ[warm_dbt.SOCKET_ENV] = str(worker.socket_path)
         page_cache.read_ahead(settings.paths().warehouse_db)
         try:
             from orchestration.lib.dbt import ensure_manifest
 
+            # Before the worker is named: the `dbt parse` of a changed project runs dbt itself, and
+            # the one command the worker waits for stays the build's.
             ensure_manifest()
+            os.environ[warm_dbt.SOCKET_ENV] = str(worker.socket_path)
             return _run_nightly_job(args)
         finally:
-            del os.environ[warm_dbt.SOCKET_ENV]
+            os.environ.pop(warm_dbt.SOCKET_ENV, None)
             worker.stop()
 
 

@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 
-from orchestration import settings
+from orchestration import cli, settings
 from orchestration.lib import warm_dbt
 
 CX_DBT = os.fspath(warm_dbt.CX_DBT_EXECUTABLE)
@@ -85,6 +85,30 @@ def test_a_worker_without_a_command_ends_when_its_run_does(data_dir, dbt_manifes
     stopped.stop()
     assert stopped.process.returncode is not None
     assert not stopped.folder.exists()
+
+
+def test_a_run_parses_a_changed_project_itself_and_keeps_the_worker_for_its_build(data_dir, monkeypatch):
+    """`cx-pipeline run` starts the worker before it checks the manifest: handed to the worker, the
+    `dbt parse` of a changed project would take the one command it waits for, the build's."""
+    from orchestration.lib import dbt
+
+    sockets = {}
+
+    def parse():
+        sockets["parse"] = os.environ.get(warm_dbt.SOCKET_ENV)
+
+    def build(args):
+        sockets["build"] = os.environ.get(warm_dbt.SOCKET_ENV)
+        return 0
+
+    monkeypatch.setattr(dbt, "ensure_manifest", parse)
+    monkeypatch.setattr(cli, "_run_nightly_job", build)
+
+    assert cli.main(["run"]) == 0
+
+    assert sockets["parse"] is None
+    assert sockets["build"] is not None and sockets["build"].endswith(warm_dbt.SOCKET_FILE)
+    assert warm_dbt.SOCKET_ENV not in os.environ
 
 
 def test_the_dbt_resource_runs_cx_dbt():
