@@ -1,7 +1,8 @@
 """Warming the page cache with the warehouse file before the dbt build reads it.
 
-Only the standard library is imported here: `cx-pipeline run` starts the read-ahead before it
-imports anything else, so that the reading overlaps the whole start-up.
+Only the standard library is imported here: `cx-pipeline run` starts the read-ahead, beside dbt's
+worker, before it imports anything heavy (Dagster, dbt, Great Expectations), so that the reading
+overlaps the whole start-up.
 """
 
 from __future__ import annotations
